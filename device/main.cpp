@@ -1,0 +1,53 @@
+// device: a Smart-X-Widget. Its key is made inside its own token and never
+// leaves it; the CA that installs it signs its CSR over EST.
+#include <iostream>
+
+#include "cli/run_main.hpp"
+#include "cli/show_identity.hpp"
+#include "device/device_actor.hpp"
+
+using namespace chainlab;
+
+int main(int argc, char **argv) {
+  CLI::App app("Smart-X-Widget device", "device");
+  std::string state;
+  app.add_option("--state", state, "this device's state directory")->required();
+  app.fallthrough();
+
+  device::DeviceOptions options;
+  auto *init = app.add_subcommand("init", "create the device key inside its own token");
+  init->add_option("--id", options.device_id, "device ID (the certificate's CN)")->required();
+  init->add_option("--backend", options.backend, "pkcs11 or file")
+      ->check(CLI::IsMember({"pkcs11", "file"}))
+      ->capture_default_str();
+  init->add_option("--key-type", options.key_type, "ec-p256, ec-p384, rsa-2048, rsa-3072")
+      ->check(CLI::IsMember({"ec-p256", "ec-p384", "rsa-2048", "rsa-3072"}))
+      ->capture_default_str();
+  init->callback([&] {
+    options.state_dir = state;
+    Narrator narrator(options.device_id, std::cout);
+    device::init_device(options, narrator);
+  });
+
+  actor::EnrolmentRequest request;
+  auto *enroll = app.add_subcommand("enroll", "enrol at a CA over EST with a one-time secret");
+  enroll->add_option("--ca-port", request.parent.port, "the CA's EST port")->required();
+  enroll->add_option("--ca-fingerprint", request.parent.pinned_fingerprint,
+                     "SHA-256 fingerprint of the CA certificate (pinned)")
+      ->required();
+  enroll->add_option("--secret", request.secret, "one-time enrolment secret");
+  enroll->add_option("--ca-host", request.parent.host, "EST host")->capture_default_str();
+  enroll->add_option("--ca-name", request.parent_name, "the CA's name, for narration");
+  enroll->callback([&] {
+    Narrator narrator(actor::StateDir(state).load_config().name, std::cout);
+    device::enroll_device(state, request, narrator);
+  });
+
+  app.add_subcommand("show", "print the device identity, chain and key location")
+      ->callback([&] { cli::show_identity(state, std::cout); });
+  app.add_subcommand("reenroll", "renew the certificate with the current one")->callback([&] {
+    Narrator narrator(actor::StateDir(state).load_config().name, std::cout);
+    actor::reenrol(actor::StateDir(state), narrator);
+  });
+  return cli::run_main(app, argc, argv, "device");
+}

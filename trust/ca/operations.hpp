@@ -1,0 +1,54 @@
+// ca/operations.hpp: what a CA actor's operator can do, one function per
+// subcommand. Company-X, Factory-Y, Technician-Z and a simulated public
+// root all run these; they differ only in how they got their certificate.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "actor/enrolment.hpp"
+#include "core/narrator.hpp"
+
+namespace chainlab::ca {
+
+struct InitOptions {
+  std::string state_dir;
+  std::string role;    // company, factory, technician
+  std::string name;    // "Company-X"; the token label
+  std::string subject; // defaults to CN=<name>
+  std::string backend = "pkcs11";
+  std::string key_type = "ec-p256";
+  // Self-signed root: its own pathLen (nullopt = unconstrained) and lifetime.
+  std::optional<long> root_path_len;
+  int root_days = 3650;
+  // Otherwise enrolled at a parent CA (a chainlab CA, or a public root).
+  std::optional<actor::EnrolmentRequest> parent;
+};
+
+// init_ca creates the actor's token and CA key, then either self-signs or
+// enrols at the parent; finally it gives itself an EST server certificate.
+void init_ca(InitOptions options, Narrator &narrator);
+
+// serve_ca runs the EST server until SIGINT/SIGTERM. The chosen port is
+// printed and written to <state>/est.port.
+void serve_ca(const std::string &state_dir, std::uint16_t port, Narrator &narrator);
+
+struct SecretOptions {
+  std::string subject;
+  std::string profile = "device"; // device or subordinate-ca
+  std::optional<long> path_len;
+  std::optional<std::chrono::seconds> valid_for;
+};
+// issue_secret creates a one-time enrolment secret and returns it.
+std::string issue_secret(const std::string &state_dir, const SecretOptions &options,
+                         Narrator &narrator);
+
+void list_issued(const std::string &state_dir, std::ostream &out);
+// fingerprint is the SHA-256 fingerprint of the CA's own certificate, the
+// value enrolling parties pin.
+std::string fingerprint(const std::string &state_dir);
+
+} // namespace chainlab::ca

@@ -1,0 +1,40 @@
+#include "core/protocol_codes.hpp"
+
+namespace chainlab {
+
+int http_status(Reason reason) {
+  switch (reason) {
+  case Reason::malformed_csr:
+  case Reason::malformed_certificate:
+  case Reason::malformed_request:
+  case Reason::csr_signature_invalid:
+  case Reason::weak_key:
+  case Reason::invalid_device_id:
+  case Reason::extension_not_allowed:
+    return 400;
+  case Reason::secret_missing:
+  case Reason::secret_unknown:
+  case Reason::client_cert_required:
+    return 401;
+  case Reason::subject_mismatch:
+  case Reason::path_len_exceeded:
+  case Reason::secret_used:
+  case Reason::secret_expired:
+  case Reason::client_cert_unknown:
+    return 403;
+  case Reason::issuer_expired:
+    return 503;
+  case Reason::server_untrusted:
+  case Reason::peer_unreachable:
+  case Reason::peer_refused:
+    return 502;
+  case Reason::config_invalid:
+  case Reason::key_store_failed:
+  case Reason::storage_failed:
+  case Reason::internal_error:
+    return 500;
+  }
+  return 500;
+}
+
+} // namespace chainlab

@@ -1,0 +1,51 @@
+#include "core/reason.hpp"
+
+#include <array>
+#include <utility>
+
+namespace chainlab {
+namespace {
+
+constexpr std::array kNames = {
+    std::pair{Reason::malformed_csr, "malformed_csr"},
+    std::pair{Reason::malformed_certificate, "malformed_certificate"},
+    std::pair{Reason::malformed_request, "malformed_request"},
+    std::pair{Reason::csr_signature_invalid, "csr_signature_invalid"},
+    std::pair{Reason::weak_key, "weak_key"},
+    std::pair{Reason::subject_mismatch, "subject_mismatch"},
+    std::pair{Reason::invalid_device_id, "invalid_device_id"},
+    std::pair{Reason::extension_not_allowed, "extension_not_allowed"},
+    std::pair{Reason::path_len_exceeded, "path_len_exceeded"},
+    std::pair{Reason::issuer_expired, "issuer_expired"},
+    std::pair{Reason::secret_missing, "secret_missing"},
+    std::pair{Reason::secret_unknown, "secret_unknown"},
+    std::pair{Reason::secret_used, "secret_used"},
+    std::pair{Reason::secret_expired, "secret_expired"},
+    std::pair{Reason::client_cert_required, "client_cert_required"},
+    std::pair{Reason::client_cert_unknown, "client_cert_unknown"},
+    std::pair{Reason::server_untrusted, "server_untrusted"},
+    std::pair{Reason::peer_unreachable, "peer_unreachable"},
+    std::pair{Reason::peer_refused, "peer_refused"},
+    std::pair{Reason::config_invalid, "config_invalid"},
+    std::pair{Reason::key_store_failed, "key_store_failed"},
+    std::pair{Reason::storage_failed, "storage_failed"},
+    std::pair{Reason::internal_error, "internal_error"},
+};
+
+} // namespace
+
+std::string_view to_string(Reason reason) {
+  for (const auto &[value, name] : kNames)
+    if (value == reason)
+      return name;
+  return "internal_error";
+}
+
+std::optional<Reason> reason_from_string(std::string_view name) {
+  for (const auto &[value, text] : kNames)
+    if (name == text)
+      return value;
+  return std::nullopt;
+}
+
+} // namespace chainlab

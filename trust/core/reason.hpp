@@ -1,0 +1,46 @@
+// core/reason.hpp: the stable, machine-readable reason codes.
+// Tests assert these; scenario files name them; their strings never change.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace chainlab {
+
+enum class Reason {
+  // Input that could not be parsed.
+  malformed_csr,
+  malformed_certificate,
+  malformed_request,
+  // Issuance policy.
+  csr_signature_invalid,
+  weak_key,
+  subject_mismatch,
+  invalid_device_id,
+  extension_not_allowed,
+  path_len_exceeded,
+  issuer_expired,
+  // Enrolment authorisation.
+  secret_missing,
+  secret_unknown,
+  secret_used,
+  secret_expired,
+  client_cert_required,
+  client_cert_unknown,
+  // Talking to a peer.
+  server_untrusted,
+  peer_unreachable,
+  peer_refused,
+  // Local configuration and adapters.
+  config_invalid,
+  key_store_failed,
+  storage_failed,
+  internal_error,
+};
+
+// to_string returns the stable snake_case name of |reason|.
+std::string_view to_string(Reason reason);
+// reason_from_string is the inverse of to_string; nullopt for unknown names.
+std::optional<Reason> reason_from_string(std::string_view name);
+
+} // namespace chainlab

@@ -1,0 +1,114 @@
+#include "net/tls_context.hpp"
+
+#include "core/error.hpp"
+#include "ossl/errors.hpp"
+#include "pki/inspect.hpp"
+
+namespace chainlab::net {
+namespace {
+
+int accept_and_record(int /*preverify_ok*/, X509_STORE_CTX * /*ctx*/) {
+  // Keep the handshake going; the verify result is read afterwards.
+  return 1;
+}
+
+int pinned_verify_callback(X509_STORE_CTX *store_ctx, void *arg) {
+  auto &state = *static_cast<PinnedClientContext::PinState *>(arg);
+  X509 *leaf = X509_STORE_CTX_get0_cert(store_ctx);
+  if (verify_pinned_chain(leaf, X509_STORE_CTX_get0_untrusted(store_ctx), state))
+    return 1;
+  X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_CERT_UNTRUSTED);
+  return 0;
+}
+
+void use_identity(SSL_CTX *context, const TlsIdentity &identity) {
+  if (SSL_CTX_use_certificate(context, identity.certificate) != 1 ||
+      SSL_CTX_use_PrivateKey(context, identity.key) != 1 ||
+      SSL_CTX_check_private_key(context) != 1)
+    throw Error(Reason::config_invalid,
+                "TLS certificate " + pki::subject_text(identity.certificate) +
+                    " does not match its key (" + ossl::drain_errors() + ")");
+  if (identity.chain)
+    for (const auto &cert : *identity.chain)
+      SSL_CTX_add1_chain_cert(context, cert.get());
+}
+
+} // namespace
+
+bool verify_pinned_chain(X509 *leaf, STACK_OF(X509) * presented,
+                         PinnedClientContext::PinState &state) {
+  state.failure.clear();
+  X509 *anchor = nullptr;
+  auto consider = [&](X509 *cert) {
+    if (!anchor && pki::normalise_fingerprint(pki::sha256_fingerprint(cert)) ==
+                       state.fingerprint)
+      anchor = cert;
+  };
+  consider(leaf);
+  for (int i = 0; presented && i < sk_X509_num(presented); ++i)
+    consider(sk_X509_value(presented, i));
+  if (!anchor) {
+    state.failure = "no certificate the server presented (leaf " +
+                    pki::subject_text(leaf) +
+                    ") has the pinned SHA-256 fingerprint " + state.fingerprint;
+    return false;
+  }
+  ossl::Ptr<X509_STORE> store(X509_STORE_new());
+  X509_STORE_add_cert(store.get(), anchor);
+  ossl::Ptr<X509_STORE_CTX> verify(X509_STORE_CTX_new());
+  X509_STORE_CTX_init(verify.get(), store.get(), leaf, presented);
+  X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(verify.get());
+  X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_X509_STRICT);
+  X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER);
+  if (state.expected_host == "127.0.0.1")
+    X509_VERIFY_PARAM_set1_ip_asc(param, state.expected_host.c_str());
+  else
+    X509_VERIFY_PARAM_set1_host(param, state.expected_host.c_str(), 0);
+  if (X509_verify_cert(verify.get()) == 1)
+    return true;
+  int depth = X509_STORE_CTX_get_error_depth(verify.get());
+  X509 *failed = X509_STORE_CTX_get_current_cert(verify.get());
+  state.failure = std::string("server certificate chain does not verify up to the "
+                              "pinned CA: ") +
+                  X509_verify_cert_error_string(X509_STORE_CTX_get_error(verify.get())) +
+                  " at depth " + std::to_string(depth) +
+                  (failed ? " (" + pki::subject_text(failed) + ")" : "");
+  ossl::drain_errors();
+  return false;
+}
+
+ossl::Ptr<SSL_CTX> make_server_context(const TlsIdentity &identity,
+                                       X509 *client_ca) {
+  ossl::Ptr<SSL_CTX> context(SSL_CTX_new(TLS_server_method()));
+  SSL_CTX_set_min_proto_version(context.get(), TLS1_2_VERSION);
+  use_identity(context.get(), identity);
+  if (client_ca) {
+    X509_STORE *store = SSL_CTX_get_cert_store(context.get());
+    X509_STORE_add_cert(store, client_ca);
+    X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_X509_STRICT);
+    X509_STORE_set_purpose(store, X509_PURPOSE_SSL_CLIENT);
+    SSL_CTX_set_verify(context.get(), SSL_VERIFY_PEER, accept_and_record);
+  }
+  return context;
+}
+
+PinnedClientContext::PinnedClientContext(std::string pinned_fingerprint,
+                                         std::string expected_host,
+                                         const TlsIdentity *client_identity)
+    : state_(std::make_unique<PinState>(
+          PinState{pki::normalise_fingerprint(pinned_fingerprint),
+                   std::move(expected_host), {}})),
+      context_(SSL_CTX_new(TLS_client_method())) {
+  if (state_->fingerprint.size() != 64)
+    throw Error(Reason::config_invalid,
+                "pinned fingerprint \"" + pinned_fingerprint +
+                    "\" is not a SHA-256 fingerprint (64 hex digits)");
+  SSL_CTX_set_min_proto_version(context_.get(), TLS1_2_VERSION);
+  SSL_CTX_set_verify(context_.get(), SSL_VERIFY_PEER, nullptr);
+  SSL_CTX_set_cert_verify_callback(context_.get(), pinned_verify_callback,
+                                   state_.get());
+  if (client_identity)
+    use_identity(context_.get(), *client_identity);
+}
+
+} // namespace chainlab::net
