@@ -47,7 +47,9 @@ std::optional<Error> check_key_strength(EVP_PKEY *key) {
 
 std::optional<Error> check_subject(const X509_NAME *requested,
                                    const X509_NAME *authorised) {
-  if (!authorised || X509_NAME_cmp(requested, authorised) == 0)
+  // Exact text, not X509_NAME_cmp: X.500 matching ignores case, but a CN is
+  // a device ID and "Widget-1" is not "widget-1".
+  if (!authorised || subject_text(requested) == subject_text(authorised))
     return std::nullopt;
   return Error(Reason::subject_mismatch,
                "CSR asks for subject " + subject_for_text(requested) +

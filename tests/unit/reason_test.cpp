@@ -1,0 +1,43 @@
+// Reason codes are a stable contract: names round-trip, and every reason
+// maps to an HTTP status in the one mapping function.
+#include <gtest/gtest.h>
+
+#include "core/protocol_codes.hpp"
+#include "core/reason.hpp"
+#include "est/server.hpp"
+
+namespace chainlab {
+namespace {
+
+TEST(Reason, NamesRoundTripAndAreSnakeCase) {
+  for (int i = 0; i <= int(Reason::internal_error); ++i) {
+    auto reason = Reason(i);
+    std::string name(to_string(reason));
+    EXPECT_EQ(reason_from_string(name), reason) << name;
+    for (char c : name)
+      EXPECT_TRUE((c >= 'a' && c <= 'z') || c == '_') << name;
+  }
+  EXPECT_FALSE(reason_from_string("no_such_reason"));
+}
+
+TEST(Reason, EveryReasonHasAnHttpStatus) {
+  for (int i = 0; i <= int(Reason::internal_error); ++i) {
+    int status = http_status(Reason(i));
+    EXPECT_GE(status, 400) << to_string(Reason(i));
+    EXPECT_LT(status, 600) << to_string(Reason(i));
+  }
+  EXPECT_EQ(http_status(Reason::secret_missing), 401);
+  EXPECT_EQ(http_status(Reason::secret_used), 403);
+  EXPECT_EQ(http_status(Reason::csr_signature_invalid), 400);
+}
+
+TEST(Reason, ErrorResponseCarriesCodeAndExplanation) {
+  auto response = est::error_response(Error(Reason::secret_missing, "needs a secret"));
+  EXPECT_EQ(response.status, 401);
+  EXPECT_EQ(response.header(est::kReasonHeader), "secret_missing");
+  EXPECT_NE(response.header("WWW-Authenticate").find("Basic"), std::string::npos);
+  EXPECT_EQ(response.body, "secret_missing: needs a secret\n");
+}
+
+} // namespace
+} // namespace chainlab
