@@ -25,7 +25,7 @@ for widget in widget-001 widget-002 widget-003; do
   grep -q 'pkcs11:token=' "$work/chain/$widget/actor.json" || fail "$widget key is not in a token"
 done
 # Every CA recorded what it issued.
-[ "$(grep -c 'CN=widget-00' <(sqlite3 "$work/chain/technician-z/issuance.db" 'select subject from issued' 2>/dev/null || "$bin/technician" --state "$work/chain/technician-z" list))" -ge 3 ] ||
+[ "$("$bin/technician" --state "$work/chain/technician-z" list | grep -c 'CN=widget-00')" = 3 ] ||
   fail "Technician-Z's issuance log lacks the devices"
 # No server outlives the run.
 if pgrep -f "$work" >/dev/null; then fail "an actor process outlived the run"; fi

@@ -57,11 +57,22 @@ ossl::Ptr<X509> ensure_tls_certificate(const actor::StateDir &state,
 
 } // namespace
 
-void init_ca(InitOptions options, Narrator &narrator) {
-  actor::StateDir state(options.state_dir);
-  if (state.initialised())
-    throw Error(Reason::config_invalid,
-                state.path("actor.json") + ": this state directory is already initialised");
+namespace {
+
+// prepare_identity creates the CA's key, or, when an earlier init made the
+// key but its enrolment was refused, picks that key up again so the
+// operator can retry with a new secret.
+actor::ActorConfig prepare_identity(const actor::StateDir &state,
+                                    const InitOptions &options, Narrator &narrator) {
+  if (state.initialised()) {
+    if (std::filesystem::exists(state.path("certificate.pem")))
+      throw Error(Reason::config_invalid,
+                  state.path("actor.json") + ": this CA is already initialised");
+    auto config = state.load_config();
+    narrator.say("resumes an unfinished init: its key " + config.key_uri +
+                 " exists but has no certificate yet");
+    return config;
+  }
   std::filesystem::create_directories(state.directory());
   actor::ActorConfig config;
   config.role = options.role;
@@ -71,6 +82,14 @@ void init_ca(InitOptions options, Narrator &narrator) {
   config.key_type = options.key_type;
   pki::parse_subject(config.subject); // refuse a bad subject before any key exists
   actor::create_identity_key(state, config, narrator);
+  return config;
+}
+
+} // namespace
+
+void init_ca(InitOptions options, Narrator &narrator) {
+  actor::StateDir state(options.state_dir);
+  actor::ActorConfig config = prepare_identity(state, options, narrator);
 
   if (options.parent)
     actor::enrol_with_secret(state, config, *options.parent, narrator);
@@ -78,7 +97,8 @@ void init_ca(InitOptions options, Narrator &narrator) {
     self_sign_root(state, config, options, narrator);
 
   auto store = state.open_key_store(config, false);
-  store->generate_key(actor::kTlsKeyLabel, hsm::KeyType::ec_p256);
+  if (!store->has_key(actor::kTlsKeyLabel))
+    store->generate_key(actor::kTlsKeyLabel, hsm::KeyType::ec_p256);
   registry::IssuanceLog log(issuance_db(state));
   CertificateAuthority authority(state.chain_to_root(),
                                  store->load_key(actor::kIdentityKeyLabel), log, narrator);
