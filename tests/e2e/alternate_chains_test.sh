@@ -3,23 +3,8 @@
 # simulated public root (a chainlab CA started in that role), Factory-Y
 # signs a device directly (alternate chain), keys are P-384 or software
 # files, and signatures follow the issuer's key (SHA-384 under P-384).
-set -euo pipefail
 bin=$1
-work=$(mktemp -d "${TMPDIR:-/tmp}/chainlab-e2e-XXXXXX")
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-serve() { # serve ROLE DIR: start an EST server, echo its port
-  "$bin/$1" --state "$2" serve >"$2.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 100); do [ -s "$2/est.port" ] && break; sleep 0.1; done
-  cat "$2/est.port"
-}
+source "$(dirname "$0")/common.sh"
 verify() { # verify DIR: openssl's own verdict on a stored identity
   openssl verify -x509_strict -purpose sslclient -CAfile "$1/root.pem" \
     -untrusted "$1/intermediates.pem" "$1/certificate.pem"

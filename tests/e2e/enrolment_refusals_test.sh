@@ -1,35 +1,13 @@
 #!/usr/bin/env bash
 # Enrolment refusals with real processes over loopback: each fails with its
 # reason code on stderr, a non-zero exit, and nothing issued by the CA.
-set -euo pipefail
 bin=$1
-work=$(mktemp -d "${TMPDIR:-/tmp}/chainlab-e2e-XXXXXX")
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-
-# expect_refusal REASON COMMAND...: the command must fail naming REASON.
-expect_refusal() {
-  local reason=$1; shift
-  local rc=0 err
-  err=$("$@" 2>&1 >/dev/null) || rc=$?
-  [ "$rc" -ne 0 ] || fail "expected refusal ($reason) but it succeeded: $*"
-  grep -q "error ($reason)" <<<"$err" || fail "expected ($reason), got: $err"
-  echo "refused as expected ($reason): ${err##*): }"
-}
+source "$(dirname "$0")/common.sh"
 
 issued_devices() { "$bin/company" --state "$work/company" list | grep -c '^[0-9a-f].* device ' || true; }
 
 "$bin/company" --state "$work/company" init --name Company-X >/dev/null
-"$bin/company" --state "$work/company" serve >"$work/company.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do [ -s "$work/company/est.port" ] && break; sleep 0.1; done
-port=$(cat "$work/company/est.port")
+port=$(serve company "$work/company")
 fp=$("$bin/company" --state "$work/company" fingerprint)
 
 "$bin/device" --state "$work/widget" init --id widget-001 >/dev/null

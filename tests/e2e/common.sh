@@ -1,0 +1,34 @@
+# common.sh: sourced by the end-to-end tests. Gives a private work
+# directory, stops every actor a test started (also on failure), and small
+# assertions that name what went wrong.
+set -euo pipefail
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/chainlab-e2e-XXXXXX")
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*"; exit 1; }
+
+# serve ROLE DIR: start an EST server in the background, print its port.
+serve() {
+  "$bin/$1" --state "$2" serve >"$2.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do [ -s "$2/est.port" ] && break; sleep 0.1; done
+  [ -s "$2/est.port" ] || fail "$1 did not start its EST server: $(cat "$2.log")"
+  cat "$2/est.port"
+}
+
+# expect_refusal REASON COMMAND...: the command must fail naming REASON.
+expect_refusal() {
+  local reason=$1; shift
+  local rc=0 err
+  err=$("$@" 2>&1 >/dev/null) || rc=$?
+  [ "$rc" -ne 0 ] || fail "expected refusal ($reason) but it succeeded: $*"
+  grep -q "error ($reason)" <<<"$err" || fail "expected ($reason), got: $err"
+  echo "refused as expected ($reason): ${err##*): }"
+}
