@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # supply-chain.sh BIN_DIR WORK_DIR
 # The seed's story as separate processes over loopback:
+# Company-X registers its CA with the hub (proof of possession), then
 # Company-X -> Factory-Y -> Technician-Z -> widget-001..003, each key in its
 # own SoftHSM token, every certificate enrolled over EST, then checked with
 # `openssl verify`. Exits non-zero if any step or any verification fails.
@@ -40,6 +41,17 @@ start_ca company "$work/company-x"
 company_port=$(cat "$work/company-x/est.port")
 company_fp=$("$bin/company" --state "$work/company-x" fingerprint)
 
+step "The IoT hub service starts, with a hub for Company-X; Company-X registers its CA once, proving possession of its key"
+"$bin/hub" --state "$work/hub" init
+"$bin/hub" --state "$work/hub" create --name company-x-hub >/dev/null
+"$bin/hub" --state "$work/hub" serve &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$work/hub/api.port" ] && break; sleep 0.1; done
+"$bin/company" --state "$work/company-x" register-ca --hub company-x-hub \
+  --hub-port "$(cat "$work/hub/api.port")" \
+  --hub-fingerprint "$("$bin/hub" --state "$work/hub" fingerprint)" \
+  --token-file "$work/hub/hubs/company-x-hub.token"
+
 step "Company-X signs Factory-Y into the chain (once): a one-time secret, then EST enrolment"
 secret=$("$bin/company" --state "$work/company-x" issue-secret \
   --subject CN=Factory-Y --profile subordinate-ca --path-len 1)
@@ -71,6 +83,9 @@ done
 
 step "What widget-001 carries: its certificate, the installed chain, and where its key lives"
 "$bin/device" --state "$work/widget-001" show
+
+step "What the hub recorded for Company-X's hub"
+"$bin/hub" --state "$work/hub" events --name company-x-hub
 
 step "What each CA recorded (accountability: every signature is on file)"
 for ca in company:company-x factory:factory-y technician:technician-z; do

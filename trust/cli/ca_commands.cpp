@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "ca/hub_registration.hpp"
 #include "ca/operations.hpp"
 #include "cli/run_main.hpp"
 #include "cli/show_identity.hpp"
@@ -110,6 +111,32 @@ void add_issue_secret_command(CLI::App &app, std::string &state) {
   });
 }
 
+void add_register_ca_command(CLI::App &app, std::string &state) {
+  auto endpoint = std::make_shared<ca::HubEndpoint>();
+  auto token_file = std::make_shared<std::string>();
+  auto name = std::make_shared<std::string>();
+  auto *command = app.add_subcommand(
+      "register-ca", "register this CA with a hub: upload, verification code, proof of possession");
+  command->add_option("--hub-port", endpoint->port, "the hub's service API port")->required();
+  command->add_option("--hub-fingerprint", endpoint->pinned_fingerprint,
+                      "SHA-256 fingerprint of the hub's service CA (pinned)")
+      ->required();
+  command->add_option("--hub", endpoint->hub, "hub (tenant) name")->required();
+  command->add_option("--token-file", *token_file, "file holding the hub's service token")
+      ->required()
+      ->check(CLI::ExistingFile);
+  command->add_option("--hub-host", endpoint->host, "hub host")->capture_default_str();
+  command->add_option("--certificate-name", *name, "name for the CA at the hub (default: its name)");
+  command->callback([=, &state] {
+    std::string token = pki::read_file(*token_file);
+    token.erase(token.find_last_not_of(" \n\r") + 1);
+    endpoint->token = token;
+    auto config = actor::StateDir(state).load_config();
+    Narrator narrator(config.name, std::cout);
+    ca::register_with_hub(state, *endpoint, name->empty() ? config.name : *name, narrator);
+  });
+}
+
 } // namespace
 
 int run_ca_actor(const CaActor &actor, int argc, char **argv) {
@@ -120,6 +147,7 @@ int run_ca_actor(const CaActor &actor, int argc, char **argv) {
   add_init_command(app, actor, state);
   add_serve_command(app, state);
   add_issue_secret_command(app, state);
+  add_register_ca_command(app, state);
   app.add_subcommand("list", "list every certificate this CA issued")->callback([&] {
     ca::list_issued(state, std::cout);
   });

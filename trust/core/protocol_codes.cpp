@@ -11,16 +11,31 @@ int http_status(Reason reason) {
   case Reason::weak_key:
   case Reason::invalid_device_id:
   case Reason::extension_not_allowed:
+  case Reason::private_key_in_upload:
+  case Reason::not_a_ca:
+  case Reason::cert_expired:
+  case Reason::cert_not_yet_valid:
+  case Reason::verification_code_missing:
+  case Reason::verification_code_mismatch:
+  case Reason::verification_code_expired:
+  case Reason::verification_code_used:
+  case Reason::pop_failed:
     return 400;
+  case Reason::not_found:
+    return 404;
+  case Reason::duplicate_certificate:
+    return 409;
   case Reason::secret_missing:
   case Reason::secret_unknown:
   case Reason::client_cert_required:
+  case Reason::unauthorized:
     return 401;
   case Reason::subject_mismatch:
   case Reason::path_len_exceeded:
   case Reason::secret_used:
   case Reason::secret_expired:
   case Reason::client_cert_unknown:
+  case Reason::ca_disabled:
     return 403;
   case Reason::issuer_expired:
     return 503;

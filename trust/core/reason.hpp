@@ -27,6 +27,21 @@ enum class Reason {
   secret_expired,
   client_cert_required,
   client_cert_unknown,
+  // Hub: tenants and the service API.
+  unauthorized,
+  not_found,
+  // Hub: CA registration and proof-of-possession.
+  private_key_in_upload,
+  not_a_ca,
+  cert_expired,
+  cert_not_yet_valid,
+  duplicate_certificate,
+  verification_code_missing,
+  verification_code_mismatch,
+  verification_code_expired,
+  verification_code_used,
+  pop_failed,
+  ca_disabled,
   // Talking to a peer.
   server_untrusted,
   peer_unreachable,

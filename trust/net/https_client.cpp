@@ -53,9 +53,10 @@ HttpResponse https_request(const std::string &host, std::uint16_t port,
     throw Error(Reason::server_untrusted, "TLS handshake with " + where +
                                               " failed (" + error.message() + ")");
 
-  http::request<http::string_body> message{
-      request.method == "POST" ? http::verb::post : http::verb::get,
-      request.target, 11};
+  http::verb verb = http::string_to_verb(request.method);
+  if (verb == http::verb::unknown)
+    throw Error(Reason::internal_error, "unknown HTTP method " + request.method);
+  http::request<http::string_body> message{verb, request.target, 11};
   message.set(http::field::host, host);
   message.set(http::field::user_agent, "chainlab");
   for (const auto &[name, value] : request.headers)

@@ -9,6 +9,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
+#include <openssl/pkcs12.h>
 #include <openssl/pkcs7.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -40,6 +41,8 @@ CHAINLAB_OSSL_DELETER(BASIC_CONSTRAINTS, BASIC_CONSTRAINTS_free)
 CHAINLAB_OSSL_DELETER(EXTENDED_KEY_USAGE, EXTENDED_KEY_USAGE_free)
 CHAINLAB_OSSL_DELETER(GENERAL_NAMES, GENERAL_NAMES_free)
 CHAINLAB_OSSL_DELETER(PKCS7, PKCS7_free)
+CHAINLAB_OSSL_DELETER(PKCS12, PKCS12_free)
+CHAINLAB_OSSL_DELETER(X509_SIG, X509_SIG_free)
 CHAINLAB_OSSL_DELETER(SSL_CTX, SSL_CTX_free)
 CHAINLAB_OSSL_DELETER(SSL, SSL_free)
 

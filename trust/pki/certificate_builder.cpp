@@ -53,6 +53,10 @@ void add_profile_extensions(X509 *cert, X509V3_CTX *context,
     add_extension(cert, context, NID_subject_alt_name,
                   "IP:127.0.0.1,DNS:localhost");
     break;
+  case Profile::verification:
+    add_extension(cert, context, NID_basic_constraints, "critical,CA:FALSE");
+    add_extension(cert, context, NID_key_usage, "critical,digitalSignature");
+    break;
   }
 }
 

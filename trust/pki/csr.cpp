@@ -42,6 +42,8 @@ ossl::Ptr<X509_REQ> build_csr(EVP_PKEY *key, const X509_NAME *subject,
   case Profile::tls_server:
     add_extension(extensions.get(), NID_ext_key_usage, "serverAuth");
     break;
+  case Profile::verification:
+    break;
   }
   X509_REQ_add_extensions(csr.get(), extensions.get());
 

@@ -10,6 +10,7 @@ constexpr std::array kNames = {
     std::pair{Profile::subordinate_ca, "subordinate-ca"},
     std::pair{Profile::device, "device"},
     std::pair{Profile::tls_server, "tls-server"},
+    std::pair{Profile::verification, "verification"},
 };
 } // namespace
 

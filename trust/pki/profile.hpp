@@ -11,6 +11,7 @@ enum class Profile {
   subordinate_ca, // Factory-Y, Technician-Z: CA:TRUE with a pathLen
   device,         // CA:FALSE, digitalSignature, clientAuth, CN = device ID
   tls_server,     // a CA's own EST (and later hub) server certificate
+  verification,   // proof-of-possession for a hub: CN = verification code
 };
 
 std::string_view to_string(Profile profile);

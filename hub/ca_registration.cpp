@@ -1,0 +1,240 @@
+#include "hub/ca_registration.hpp"
+
+#include <openssl/rand.h>
+
+#include "core/clock.hpp"
+#include "ossl/errors.hpp"
+#include "pki/encoding.hpp"
+#include "pki/inspect.hpp"
+
+namespace chainlab::hub {
+namespace {
+
+bool der_is_private_key(const unsigned char *data, long size) {
+  const unsigned char *cursor = data;
+  ossl::Ptr<EVP_PKEY> key(d2i_AutoPrivateKey(nullptr, &cursor, size));
+  if (key)
+    return true;
+  cursor = data;
+  ossl::Ptr<X509_SIG> encrypted_pkcs8(d2i_X509_SIG(nullptr, &cursor, size));
+  if (encrypted_pkcs8)
+    return true;
+  cursor = data;
+  ossl::Ptr<PKCS12> bundle(d2i_PKCS12(nullptr, &cursor, size));
+  return bundle != nullptr;
+}
+
+std::string random_code() {
+  unsigned char random[20]; // 160 bits
+  RAND_bytes(random, sizeof random);
+  static constexpr char digits[] = "0123456789ABCDEF";
+  std::string code;
+  for (unsigned char b : random) {
+    code += digits[b >> 4];
+    code += digits[b & 0xf];
+  }
+  return code;
+}
+
+} // namespace
+
+bool contains_private_key(std::string_view bytes) {
+  if (bytes.find("PRIVATE KEY-----") != std::string_view::npos)
+    return true;
+  if (bytes.find("-----BEGIN") != std::string_view::npos)
+    return false; // PEM without a key block
+  const auto *data = reinterpret_cast<const unsigned char *>(bytes.data());
+  long size = long(bytes.size());
+  if (der_is_private_key(data, size))
+    return true;
+  // A DER certificate with a key appended after it.
+  const unsigned char *cursor = data;
+  ossl::Ptr<X509> cert(d2i_X509(nullptr, &cursor, size));
+  bool found = cert && cursor < data + size && der_is_private_key(cursor, data + size - cursor);
+  ossl::drain_errors();
+  return found;
+}
+
+CaRegistration::CaRegistration(registry::HubRegistry &registry, Narrator &narrator,
+                               RegistrationPolicy policy)
+    : registry_(registry), narrator_(narrator), policy_(policy) {}
+
+void CaRegistration::log_event(const std::string &hub, const std::string &kind,
+                            const std::string &subject, const std::string &detail) {
+  registry_.add_event({0, hub, now(), kind, "", subject, detail});
+  narrator_.say("[" + hub + "] " + detail);
+}
+
+Error CaRegistration::refuse(const std::string &hub, const std::string &subject, Error error) {
+  registry_.add_event({0, hub, now(), "refused", std::string(to_string(error.reason())),
+                       subject, error.detail()});
+  narrator_.refuse(std::string(to_string(error.reason())), "[" + hub + "] " + error.detail());
+  return error;
+}
+
+Result<registry::CaRecord> CaRegistration::find(const std::string &hub,
+                                                const std::string &name) {
+  auto record = registry_.find_ca(hub, name);
+  if (!record)
+    return Error(Reason::not_found, "hub " + hub + " has no CA certificate named \"" + name + "\"");
+  return *record;
+}
+
+Result<registry::CaRecord> CaRegistration::upload(const std::string &hub,
+                                                  const std::string &name,
+                                                  std::string_view certificate) {
+  // Checked before anything else, and the bytes go nowhere: neither stored
+  // nor logged.
+  if (contains_private_key(certificate))
+    return refuse(hub, name,
+                  Error(Reason::private_key_in_upload,
+                        "the upload \"" + name + "\" contains a private key; a CA's key must "
+                        "never leave its owner, so nothing was stored"));
+  ossl::Ptr<X509> cert;
+  try {
+    cert = pki::parse_certificate(certificate, "upload \"" + name + "\"");
+  } catch (const Error &error) {
+    return refuse(hub, name, error);
+  }
+  std::string subject = pki::subject_text(cert.get());
+  if (!pki::is_ca(cert.get()) ||
+      (X509_get_extension_flags(cert.get()) & EXFLAG_KUSAGE &&
+       !(X509_get_key_usage(cert.get()) & KU_KEY_CERT_SIGN)))
+    return refuse(hub, subject,
+                  Error(Reason::not_a_ca, "certificate " + subject +
+                                              " is not a CA (needs basicConstraints CA:TRUE "
+                                              "and keyCertSign)"));
+  TimePoint when = now();
+  if (pki::not_after(cert.get()) <= when)
+    return refuse(hub, subject,
+                  Error(Reason::cert_expired, "CA certificate " + subject + " expired at " +
+                                                  pki::format_time(pki::not_after(cert.get()))));
+  std::string thumbprint = pki::sha256_fingerprint(cert.get());
+  if (auto existing = registry_.find_ca_by_thumbprint(hub, thumbprint))
+    return refuse(hub, subject,
+                  Error(Reason::duplicate_certificate,
+                        "CA certificate " + subject + " is already registered as \"" +
+                            existing->name + "\""));
+  if (registry_.find_ca(hub, name))
+    return refuse(hub, subject, Error(Reason::duplicate_certificate,
+                                      "the name \"" + name + "\" is already in use"));
+  registry::CaRecord record;
+  record.hub = hub;
+  record.name = name;
+  record.certificate_pem = pki::to_pem(cert.get());
+  record.subject = subject;
+  record.thumbprint = thumbprint;
+  record.not_after = pki::not_after(cert.get());
+  record.created_at = when;
+  registry_.add_ca(record);
+  log_event(hub, "ca_uploaded", subject,
+            "uploaded CA " + subject + " as \"" + name +
+                "\": Unverified until its owner proves possession of the key");
+  return record;
+}
+
+Result<registry::CaRecord>
+CaRegistration::generate_verification_code(const std::string &hub, const std::string &name) {
+  auto found = find(hub, name);
+  if (!found)
+    return refuse(hub, name, found.error());
+  registry::CaRecord record = found.value();
+  record.verification_code = random_code();
+  record.code_expires_at = now() + policy_.code_lifetime;
+  record.code_used = false;
+  registry_.update_ca(record);
+  log_event(hub, "verification_code_issued", record.subject,
+         "issued verification code " + record.verification_code + " for CA " + record.subject +
+             " (single use, expires " + pki::format_time(*record.code_expires_at) + ")");
+  return record;
+}
+
+Result<registry::CaRecord> CaRegistration::verify(const std::string &hub,
+                                                  const std::string &name,
+                                                  std::string_view certificate) {
+  auto found = find(hub, name);
+  if (!found)
+    return refuse(hub, name, found.error());
+  registry::CaRecord record = found.value();
+  const std::string &ca_subject = record.subject;
+  if (record.verification_code.empty())
+    return refuse(hub, ca_subject,
+                  Error(Reason::verification_code_missing,
+                        "no verification code was generated for CA " + ca_subject));
+  if (record.code_used)
+    return refuse(hub, ca_subject,
+                  Error(Reason::verification_code_used,
+                        "verification code " + record.verification_code + " for CA " +
+                            ca_subject + " was already used; request a new one"));
+  TimePoint when = now();
+  if (record.code_expires_at && when >= *record.code_expires_at)
+    return refuse(hub, ca_subject,
+                  Error(Reason::verification_code_expired,
+                        "verification code for CA " + ca_subject + " expired at " +
+                            pki::format_time(*record.code_expires_at)));
+  if (contains_private_key(certificate))
+    return refuse(hub, ca_subject,
+                  Error(Reason::private_key_in_upload,
+                        "the verification upload contains a private key; nothing was stored"));
+  ossl::Ptr<X509> proof;
+  try {
+    proof = pki::parse_certificate(certificate, "verification certificate");
+  } catch (const Error &error) {
+    return refuse(hub, ca_subject, error);
+  }
+  auto cn = pki::common_name(X509_get_subject_name(proof.get())).value_or("(none)");
+  if (cn != record.verification_code)
+    return refuse(hub, ca_subject,
+                  Error(Reason::verification_code_mismatch,
+                        "verification certificate has CN=" + cn +
+                            " but the current code for CA " + ca_subject + " is " +
+                            record.verification_code));
+  auto ca = pki::parse_certificate(record.certificate_pem, "stored CA " + ca_subject);
+  if (X509_verify(proof.get(), X509_get0_pubkey(ca.get())) != 1) {
+    ossl::drain_errors();
+    return refuse(hub, ca_subject,
+                  Error(Reason::pop_failed,
+                        "verification certificate CN=" + cn + " is not signed by the key of CA " +
+                            ca_subject + ": whoever sent it does not hold that key"));
+  }
+  if (pki::not_before(proof.get()) > when)
+    return refuse(hub, ca_subject,
+                  Error(Reason::cert_not_yet_valid,
+                        "verification certificate is not valid before " +
+                            pki::format_time(pki::not_before(proof.get()))));
+  if (pki::not_after(proof.get()) <= when)
+    return refuse(hub, ca_subject,
+                  Error(Reason::cert_expired, "verification certificate expired at " +
+                                                  pki::format_time(pki::not_after(proof.get()))));
+  record.verified = true;
+  record.verified_at = when;
+  record.code_used = true;
+  registry_.update_ca(record);
+  log_event(hub, "ca_verified", ca_subject,
+         "CA " + ca_subject + " proved possession of its key: now Verified");
+  return record;
+}
+
+Result<registry::CaRecord> CaRegistration::set_enabled(const std::string &hub,
+                                                       const std::string &name, bool enabled) {
+  auto found = find(hub, name);
+  if (!found)
+    return refuse(hub, name, found.error());
+  registry::CaRecord record = found.value();
+  record.enabled = enabled;
+  registry_.update_ca(record);
+  log_event(hub, enabled ? "ca_enabled" : "ca_disabled", record.subject,
+         std::string(enabled ? "enabled" : "disabled") + " CA " + record.subject);
+  return record;
+}
+
+Result<bool> CaRegistration::remove(const std::string &hub, const std::string &name) {
+  auto found = find(hub, name);
+  if (!found)
+    return refuse(hub, name, found.error());
+  registry_.delete_ca(hub, name);
+  log_event(hub, "ca_deleted", found.value().subject, "deleted CA " + found.value().subject);
+  return true;
+}
+
+} // namespace chainlab::hub

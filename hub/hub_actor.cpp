@@ -1,0 +1,139 @@
+#include "hub/hub_actor.hpp"
+
+#include <filesystem>
+#include <iomanip>
+#include <map>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "hsm/file_key_store.hpp"
+#include "hub/service_api.hpp"
+#include "net/https_server.hpp"
+#include "net/tls_context.hpp"
+#include "pki/certificate_builder.hpp"
+#include "pki/inspect.hpp"
+
+namespace chainlab::hub {
+namespace {
+
+constexpr const char *kServiceCaKey = "service-ca";
+constexpr const char *kTlsKey = "tls";
+
+struct Paths {
+  std::string root;
+  std::string db() const { return root + "/hub.db"; }
+  std::string keys() const { return root + "/keys"; }
+  std::string service_ca() const { return root + "/hub-ca.pem"; }
+  std::string server_cert() const { return root + "/server.pem"; }
+  std::string token(const std::string &hub) const { return root + "/hubs/" + hub + ".token"; }
+};
+
+ossl::Ptr<X509> load_cert(const std::string &file) {
+  return pki::parse_certificate(pki::read_file(file), file);
+}
+
+void require_initialised(const Paths &paths) {
+  if (!std::filesystem::exists(paths.service_ca()))
+    throw Error(Reason::config_invalid, paths.service_ca() + ": missing; run `hub init` first");
+}
+
+ossl::Ptr<X509> sign(pki::Profile profile, const std::string &subject, EVP_PKEY *subject_key,
+                     X509 *issuer, EVP_PKEY *issuer_key, std::chrono::hours lifetime) {
+  pki::CertificatePlan plan;
+  plan.subject = pki::parse_subject(subject);
+  plan.public_key = ossl::up_ref(subject_key);
+  plan.profile = profile;
+  plan.not_before = now() - std::chrono::minutes(5);
+  plan.not_after = now() + lifetime;
+  return pki::sign_certificate(plan, issuer, issuer_key);
+}
+
+} // namespace
+
+void init_hub(const std::string &state_dir, Narrator &narrator) {
+  Paths paths{state_dir};
+  if (std::filesystem::exists(paths.service_ca()))
+    throw Error(Reason::config_invalid, paths.service_ca() + ": the hub is already initialised");
+  std::filesystem::create_directories(state_dir + "/hubs");
+  hsm::FileKeyStore keys(paths.keys());
+  keys.generate_key(kServiceCaKey, hsm::KeyType::ec_p256);
+  keys.generate_key(kTlsKey, hsm::KeyType::ec_p256);
+  auto ca_key = keys.load_key(kServiceCaKey);
+  auto tls_key = keys.load_key(kTlsKey);
+  auto ca = sign(pki::Profile::root_ca, "CN=chainlab IoT Hub service CA", ca_key.get(), nullptr,
+                 ca_key.get(), std::chrono::hours(24 * 3650));
+  auto server = sign(pki::Profile::tls_server, "CN=localhost", tls_key.get(), ca.get(),
+                     ca_key.get(), std::chrono::hours(24 * 365));
+  pki::write_file_atomically(paths.service_ca(), pki::to_pem(ca.get()));
+  pki::write_file_atomically(paths.server_cert(), pki::to_pem(server.get()));
+  registry::HubRegistry registry(paths.db());
+  narrator.say("initialised the hub service; devices and operators pin its service CA " +
+               pki::sha256_fingerprint(ca.get()));
+}
+
+std::string create_tenant(const std::string &state_dir, const std::string &name,
+                          Narrator &narrator) {
+  Paths paths{state_dir};
+  require_initialised(paths);
+  if (name.empty() || name.find_first_of("/?#% ") != std::string::npos)
+    throw Error(Reason::config_invalid, "hub name \"" + name + "\" must be non-empty, without / ? # % or spaces");
+  registry::HubRegistry registry(paths.db());
+  std::string token = registry.create_hub(name);
+  pki::write_file_atomically(paths.token(name), token + "\n", 0600);
+  narrator.say("created hub \"" + name + "\"; its service token is in " + paths.token(name));
+  return token;
+}
+
+void serve_hub(const std::string &state_dir, std::uint16_t api_port, Narrator &narrator) {
+  Paths paths{state_dir};
+  require_initialised(paths);
+  hsm::FileKeyStore keys(paths.keys());
+  auto tls_key = keys.load_key(kTlsKey);
+  auto server_cert = load_cert(paths.server_cert());
+  pki::CertList chain;
+  chain.push_back(load_cert(paths.service_ca()));
+  auto context = net::make_server_context({server_cert.get(), &chain, tls_key.get()}, nullptr);
+  registry::HubRegistry registry(paths.db());
+  CaRegistration registration(registry, narrator);
+  net::HttpsServer api(
+      context.get(),
+      [&](const HttpRequest &request, const net::PeerInfo &peer) {
+        narrator.say("<- " + peer.address + ": " + request.method + " " + request.target);
+        return handle_service_request(registry, registration, request);
+      },
+      "127.0.0.1", api_port);
+  pki::write_file_atomically(state_dir + "/api.port", std::to_string(api.port()) + "\n");
+  narrator.say("service API listening on https://127.0.0.1:" + std::to_string(api.port()));
+  api.run();
+  narrator.say("service API stopped");
+}
+
+void print_events(const std::string &state_dir, const std::string &hub, std::ostream &out) {
+  Paths paths{state_dir};
+  require_initialised(paths);
+  registry::HubRegistry registry(paths.db());
+  if (!registry.hub_exists(hub))
+    throw Error(Reason::not_found, "no hub named \"" + hub + "\" in " + paths.db());
+  std::map<std::string, int> refusals;
+  for (const auto &event : registry.events(hub)) {
+    out << std::setw(5) << event.id << "  " << pki::format_time(event.time) << "  "
+        << std::left << std::setw(26) << event.kind << std::setw(28) << event.reason
+        << std::right << event.detail << "\n";
+    if (!event.reason.empty())
+      ++refusals[event.reason];
+  }
+  out << "refusals by reason:";
+  if (refusals.empty())
+    out << " none";
+  for (const auto &[reason, count] : refusals)
+    out << " " << reason << "=" << count;
+  out << "\n";
+}
+
+std::string service_fingerprint(const std::string &state_dir) {
+  Paths paths{state_dir};
+  require_initialised(paths);
+  return pki::sha256_fingerprint(load_cert(paths.service_ca()).get());
+}
+
+} // namespace chainlab::hub

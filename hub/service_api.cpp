@@ -1,0 +1,183 @@
+#include "hub/service_api.hpp"
+
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "core/protocol_codes.hpp"
+#include "pki/encoding.hpp"
+#include "pki/inspect.hpp"
+
+namespace chainlab::hub {
+namespace {
+
+using nlohmann::json;
+
+HttpResponse json_response(int status, const json &body) {
+  return HttpResponse{status, {{"Content-Type", "application/json"}}, body.dump(2) + "\n"};
+}
+
+HttpResponse error_response(const Error &error) {
+  HttpResponse response =
+      json_response(http_status(error.reason()),
+                    {{"reason", to_string(error.reason())}, {"message", error.detail()}});
+  response.headers.emplace_back("X-Chainlab-Reason", std::string(to_string(error.reason())));
+  return response;
+}
+
+json ca_json(const registry::CaRecord &record) {
+  json out = {{"name", record.name},
+              {"subject", record.subject},
+              {"thumbprint", record.thumbprint},
+              {"status", record.verified ? "Verified" : "Unverified"},
+              {"enabled", record.enabled},
+              {"notAfter", pki::format_time(record.not_after)},
+              {"created", pki::format_time(record.created_at)}};
+  if (record.verified_at)
+    out["verified"] = pki::format_time(*record.verified_at);
+  return out;
+}
+
+json event_json(const registry::EventRecord &event) {
+  return {{"id", event.id},         {"time", pki::format_time(event.time)},
+          {"kind", event.kind},     {"reason", event.reason},
+          {"subject", event.subject}, {"detail", event.detail}};
+}
+
+std::vector<std::string> split_path(const std::string &target) {
+  std::vector<std::string> parts;
+  std::string path = target.substr(0, target.find('?'));
+  size_t start = 1;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos)
+      end = path.size();
+    if (end > start)
+      parts.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return parts;
+}
+
+// certificate_field reads {"certificate": ...} as PEM text or base64 DER.
+Result<std::string> certificate_field(const std::string &body) {
+  json parsed = json::parse(body, nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("certificate") ||
+      !parsed["certificate"].is_string())
+    return Error(Reason::malformed_request,
+                 "request body: expected a JSON object with a string field \"certificate\" "
+                 "(PEM, or base64 DER)");
+  std::string value = parsed["certificate"];
+  if (value.find("-----BEGIN") != std::string::npos)
+    return value;
+  try {
+    return pki::base64_decode(value, "field \"certificate\"");
+  } catch (const Error &error) {
+    return error;
+  }
+}
+
+std::string bearer_token(const HttpRequest &request) {
+  std::string authorization = request.header("Authorization");
+  const std::string scheme = "Bearer ";
+  return authorization.rfind(scheme, 0) == 0 ? authorization.substr(scheme.size()) : "";
+}
+
+long after_id(const std::string &target) {
+  auto at = target.find("after=");
+  return at == std::string::npos ? 0 : std::atol(target.c_str() + at + 6);
+}
+
+HttpResponse respond(const Result<registry::CaRecord> &result, int status = 200) {
+  return result ? json_response(status, ca_json(result.value())) : error_response(result.error());
+}
+
+HttpResponse events_response(registry::HubRegistry &registry, const std::string &hub,
+                             const std::string &target) {
+  json list = json::array();
+  std::map<std::string, int> refusals;
+  for (const auto &event : registry.events(hub, after_id(target))) {
+    list.push_back(event_json(event));
+    if (!event.reason.empty())
+      ++refusals[event.reason];
+  }
+  return json_response(200, {{"events", list}, {"refusalsByReason", refusals}});
+}
+
+HttpResponse certificate_request(registry::HubRegistry &registry,
+                                 CaRegistration &registration, const std::string &hub,
+                                 const HttpRequest &request,
+                                 const std::vector<std::string> &parts) {
+  const std::string &method = request.method;
+  if (parts.size() == 3) {
+    if (method != "GET")
+      return error_response(Error(Reason::malformed_request, "certificates takes GET"));
+    json list = json::array();
+    for (const auto &record : registry.list_cas(hub))
+      list.push_back(ca_json(record));
+    return json_response(200, {{"certificates", list}});
+  }
+  const std::string &name = parts[3];
+  if (parts.size() == 4) {
+    if (method == "PUT") {
+      auto bytes = certificate_field(request.body);
+      if (!bytes)
+        return error_response(bytes.error());
+      return respond(registration.upload(hub, name, bytes.value()), 201);
+    }
+    if (method == "GET") {
+      auto record = registry.find_ca(hub, name);
+      return record ? json_response(200, ca_json(*record))
+                    : error_response(Error(Reason::not_found, "no CA certificate named \"" +
+                                                                  name + "\" in hub " + hub));
+    }
+    if (method == "DELETE") {
+      auto removed = registration.remove(hub, name);
+      return removed ? json_response(200, {{"deleted", name}}) : error_response(removed.error());
+    }
+  }
+  if (parts.size() == 5 && method == "POST") {
+    const std::string &action = parts[4];
+    if (action == "generateVerificationCode") {
+      auto result = registration.generate_verification_code(hub, name);
+      if (!result)
+        return error_response(result.error());
+      json body = ca_json(result.value());
+      body["verificationCode"] = result.value().verification_code;
+      body["verificationCodeExpires"] = pki::format_time(*result.value().code_expires_at);
+      return json_response(200, body);
+    }
+    if (action == "verify") {
+      auto bytes = certificate_field(request.body);
+      if (!bytes)
+        return error_response(bytes.error());
+      return respond(registration.verify(hub, name, bytes.value()));
+    }
+    if (action == "disable" || action == "enable")
+      return respond(registration.set_enabled(hub, name, action == "enable"));
+  }
+  return error_response(Error(Reason::not_found, method + " " + request.target +
+                                                     " is not part of the certificates API"));
+}
+
+} // namespace
+
+HttpResponse handle_service_request(registry::HubRegistry &registry,
+                                    CaRegistration &registration,
+                                    const HttpRequest &request) {
+  auto parts = split_path(request.target);
+  if (parts.size() < 3 || parts[0] != "hubs")
+    return error_response(Error(Reason::not_found, "unknown path " + request.target));
+  const std::string &hub = parts[1];
+  // Unknown hub and wrong token answer alike, so tokens reveal nothing.
+  if (!registry.authorise(hub, bearer_token(request)))
+    return error_response(Error(Reason::unauthorized,
+                                "a valid bearer token for hub \"" + hub + "\" is required"));
+  if (parts[2] == "certificates")
+    return certificate_request(registry, registration, hub, request, parts);
+  if (parts[2] == "events" && parts.size() == 3 && request.method == "GET")
+    return events_response(registry, hub, request.target);
+  return error_response(Error(Reason::not_found, "unknown path " + request.target));
+}
+
+} // namespace chainlab::hub

@@ -1,0 +1,117 @@
+#include "ca/hub_registration.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "actor/state_dir.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "hsm/file_key_store.hpp"
+#include "net/https_client.hpp"
+#include "net/tls_context.hpp"
+#include "pki/certificate_builder.hpp"
+#include "pki/inspect.hpp"
+#include "pki/policy.hpp"
+#include "registry/issuance_log.hpp"
+
+namespace chainlab::ca {
+namespace {
+
+using nlohmann::json;
+
+class HubApi {
+public:
+  explicit HubApi(const HubEndpoint &endpoint)
+      : endpoint_(endpoint), tls_(endpoint.pinned_fingerprint, endpoint.host) {}
+
+  json call(const std::string &method, const std::string &path, const json &body = nullptr) {
+    HttpRequest request{method, "/hubs/" + endpoint_.hub + path,
+                        {{"Authorization", "Bearer " + endpoint_.token},
+                         {"Content-Type", "application/json"}},
+                        body.is_null() ? "" : body.dump()};
+    HttpResponse response;
+    try {
+      response = net::https_request(endpoint_.host, endpoint_.port, tls_.get(), request);
+    } catch (const Error &error) {
+      if (error.reason() == Reason::server_untrusted && !tls_.failure().empty())
+        throw Error(Reason::server_untrusted, "hub at " + endpoint_.host + ":" +
+                                                  std::to_string(endpoint_.port) + ": " +
+                                                  tls_.failure());
+      throw;
+    }
+    json parsed = json::parse(response.body, nullptr, false);
+    if (response.status >= 300) {
+      auto reason = reason_from_string(response.header("X-Chainlab-Reason"));
+      std::string message = parsed.is_object() ? parsed.value("message", response.body)
+                                               : response.body;
+      throw Error(reason.value_or(Reason::peer_refused),
+                  "hub refused " + method + " " + path + " (HTTP " +
+                      std::to_string(response.status) + "): " + message);
+    }
+    return parsed;
+  }
+
+private:
+  HubEndpoint endpoint_;
+  net::PinnedClientContext tls_;
+};
+
+// sign_verification_certificate: CN = code, a throwaway subject key, signed
+// by the CA key (which never leaves its token), valid for an hour at most.
+ossl::Ptr<X509> sign_verification_certificate(X509 *ca, EVP_PKEY *ca_key,
+                                              const std::string &code) {
+  pki::CertificatePlan plan;
+  plan.subject = pki::parse_subject("CN=" + code);
+  plan.public_key = hsm::generate_software_key(hsm::KeyType::ec_p256);
+  plan.profile = pki::Profile::verification;
+  auto window = pki::decide_validity(std::chrono::hours(1), ca, now());
+  if (!window)
+    throw window.error();
+  plan.not_before = window.value().not_before;
+  plan.not_after = window.value().not_after;
+  return pki::sign_certificate(plan, ca, ca_key);
+}
+
+} // namespace
+
+void register_with_hub(const std::string &state_dir, const HubEndpoint &endpoint,
+                       const std::string &certificate_name, Narrator &narrator) {
+  actor::StateDir state(state_dir);
+  auto config = state.load_config();
+  auto ca = state.certificate();
+  HubApi api(endpoint);
+  std::string where = "hub \"" + endpoint.hub + "\" at https://" + endpoint.host + ":" +
+                      std::to_string(endpoint.port);
+
+  narrator.say("-> " + where + ": upload CA certificate " + config.subject + " as \"" +
+               certificate_name + "\" (certificate only; the key stays in its token)");
+  json uploaded = api.call("PUT", "/certificates/" + certificate_name,
+                           {{"certificate", pki::to_pem(ca.get())}});
+  narrator.check("hub accepted the upload: status " + uploaded.value("status", "?") +
+                 ", thumbprint " + uploaded.value("thumbprint", "?").substr(0, 23) + "…");
+
+  narrator.say("-> hub: generate a verification code (proof-of-possession challenge)");
+  json challenge = api.call("POST", "/certificates/" + certificate_name + "/generateVerificationCode");
+  std::string code = challenge.value("verificationCode", "");
+  narrator.detail("code " + code + ", expires " + challenge.value("verificationCodeExpires", "?"));
+
+  auto store = state.open_key_store(config, false);
+  auto ca_key = store->load_key(actor::kIdentityKeyLabel);
+  auto proof = sign_verification_certificate(ca.get(), ca_key.get(), code);
+  registry::IssuanceLog log(state.path("issuance.db"));
+  log.record_issuance({pki::serial_hex(proof.get()), pki::subject_text(proof.get()),
+                       "verification", pki::key_fingerprint(X509_get0_pubkey(proof.get())),
+                       "self: proof of possession for " + where, now(),
+                       pki::not_before(proof.get()), pki::not_after(proof.get()),
+                       pki::to_pem(proof.get())},
+                      std::nullopt, now());
+  narrator.say("signed a verification certificate CN=" + code + " with the CA key inside " +
+               store->describe());
+
+  narrator.say("-> hub: verify with that certificate");
+  json verified = api.call("POST", "/certificates/" + certificate_name + "/verify",
+                           {{"certificate", pki::to_pem(proof.get())}});
+  narrator.check("hub checked CN = its code and the CA's signature: status " +
+                 verified.value("status", "?"));
+}
+
+} // namespace chainlab::ca

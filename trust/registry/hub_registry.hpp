@@ -1,0 +1,74 @@
+// registry/hub_registry.hpp: what a hub service remembers, in one SQLite
+// file (WAL, synchronous=FULL): its tenants (named hubs), each hub's CA
+// certificates and their proof-of-possession state, and every event.
+// A row is written before the API acknowledges, so a killed hub restarts
+// with everything it acknowledged.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "registry/sqlite.hpp"
+
+namespace chainlab::registry {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+struct CaRecord {
+  std::string hub;
+  std::string name;        // the owner's name for it, unique per hub
+  std::string certificate_pem;
+  std::string subject;
+  std::string thumbprint;  // SHA-256 fingerprint
+  bool verified = false;
+  bool enabled = true;
+  TimePoint not_after;
+  TimePoint created_at;
+  std::optional<TimePoint> verified_at;
+  // The current proof-of-possession challenge, if one was generated.
+  std::string verification_code;
+  std::optional<TimePoint> code_expires_at;
+  bool code_used = false;
+};
+
+struct EventRecord {
+  std::int64_t id = 0;
+  std::string hub;
+  TimePoint time;
+  std::string kind;    // "ca_uploaded", "ca_verified", "refused", ...
+  std::string reason;  // a reason code for refusals, else ""
+  std::string subject; // the certificate or device concerned
+  std::string detail;
+};
+
+class HubRegistry {
+public:
+  explicit HubRegistry(const std::string &path);
+
+  // create_hub stores a tenant and returns its new bearer token (only its
+  // hash is kept). Throws Error(config_invalid) if the name is taken.
+  std::string create_hub(const std::string &hub);
+  bool hub_exists(const std::string &hub);
+  // authorise checks a bearer token against |hub|'s.
+  bool authorise(const std::string &hub, const std::string &token);
+
+  void add_ca(const CaRecord &record);
+  std::optional<CaRecord> find_ca(const std::string &hub, const std::string &name);
+  std::optional<CaRecord> find_ca_by_thumbprint(const std::string &hub,
+                                                const std::string &thumbprint);
+  std::vector<CaRecord> list_cas(const std::string &hub);
+  // update_ca rewrites the mutable state of |record| (status, code, enabled).
+  void update_ca(const CaRecord &record);
+  bool delete_ca(const std::string &hub, const std::string &name);
+
+  std::int64_t add_event(const EventRecord &event);
+  std::vector<EventRecord> events(const std::string &hub, std::int64_t after_id = 0);
+
+private:
+  Database db_;
+};
+
+} // namespace chainlab::registry
