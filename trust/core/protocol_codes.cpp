@@ -7,6 +7,7 @@ int http_status(Reason reason) {
   case Reason::malformed_csr:
   case Reason::malformed_certificate:
   case Reason::malformed_request:
+  case Reason::malformed_packet:
   case Reason::csr_signature_invalid:
   case Reason::weak_key:
   case Reason::invalid_device_id:
@@ -23,6 +24,8 @@ int http_status(Reason reason) {
     return 400;
   case Reason::not_found:
     return 404;
+  case Reason::packet_too_large:
+    return 413;
   case Reason::duplicate_certificate:
     return 409;
   case Reason::secret_missing:

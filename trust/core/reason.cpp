@@ -10,6 +10,8 @@ constexpr std::array kNames = {
     std::pair{Reason::malformed_csr, "malformed_csr"},
     std::pair{Reason::malformed_certificate, "malformed_certificate"},
     std::pair{Reason::malformed_request, "malformed_request"},
+    std::pair{Reason::malformed_packet, "malformed_packet"},
+    std::pair{Reason::packet_too_large, "packet_too_large"},
     std::pair{Reason::csr_signature_invalid, "csr_signature_invalid"},
     std::pair{Reason::weak_key, "weak_key"},
     std::pair{Reason::subject_mismatch, "subject_mismatch"},

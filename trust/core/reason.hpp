@@ -12,6 +12,8 @@ enum class Reason {
   malformed_csr,
   malformed_certificate,
   malformed_request,
+  malformed_packet,
+  packet_too_large,
   // Issuance policy.
   csr_signature_invalid,
   weak_key,

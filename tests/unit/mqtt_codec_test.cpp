@@ -1,0 +1,145 @@
+// MQTT 3.1.1 codec: round trips of every packet, and malformed bytes (bad
+// remaining length, truncated strings, oversized packets, bad flags).
+#include <gtest/gtest.h>
+
+#include "mqtt/byte_reader.hpp"
+#include "mqtt/codec.hpp"
+
+namespace chainlab::mqtt {
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+Bytes bytes(std::initializer_list<int> values) {
+  Bytes out;
+  for (int v : values)
+    out.push_back(std::uint8_t(v));
+  return out;
+}
+
+void expect_round_trip(const Packet &packet) {
+  Bytes wire = encode(packet);
+  auto decoded = decode(wire);
+  ASSERT_TRUE(decoded) << decoded.error().what();
+  EXPECT_TRUE(decoded.value() == packet) << "packet index " << packet.index();
+}
+
+TEST(MqttCodec, RoundTrips) {
+  Connect azure;
+  azure.client_id = "widget-001";
+  azure.username = "localhost:8883/widget-001/?api-version=2021-04-12";
+  azure.keep_alive = 180;
+  azure.clean_session = false;
+  expect_round_trip(azure);
+  Connect with_will = azure;
+  with_will.will = Will{"devices/widget-001/messages/events/", "bye", 1, true};
+  with_will.password = std::string("\0\1\2", 3);
+  expect_round_trip(with_will);
+  expect_round_trip(Connack{true, ConnackCode::not_authorized});
+  expect_round_trip(Publish{"devices/widget-001/messages/events/", "{\"t\":21.5}", 0, false, false, 0});
+  expect_round_trip(Publish{"devices/widget-001/messages/events/a=b", std::string(70000, 'x'), 1, true, true, 7});
+  expect_round_trip(Puback{65535});
+  expect_round_trip(Subscribe{3, {{"devices/widget-001/messages/devicebound/#", 1}, {"$iothub/twin/res/#", 0}}});
+  expect_round_trip(Suback{3, {1, kSubackFailure}});
+  expect_round_trip(Unsubscribe{4, {"$iothub/methods/POST/#"}});
+  expect_round_trip(Unsuback{4});
+  expect_round_trip(Pingreq{});
+  expect_round_trip(Pingresp{});
+  expect_round_trip(Disconnect{});
+}
+
+TEST(MqttCodec, RemainingLengthEncodingBoundaries) {
+  for (std::size_t size : {0u, 127u, 128u, 16383u, 16384u, 200000u}) {
+    Bytes wire = encode(Publish{"t", std::string(size, 'p'), 0, false, false, 0});
+    Frame frame = read_frame(wire, 1 << 20);
+    EXPECT_EQ(frame.status, Frame::Status::complete);
+    EXPECT_EQ(frame.total_size(), wire.size()) << size;
+  }
+}
+
+TEST(MqttCodec, IncompleteFramesWaitForMoreBytes) {
+  Bytes wire = encode(Publish{"topic", "payload", 0, false, false, 0});
+  for (std::size_t cut = 0; cut < wire.size(); ++cut) {
+    Frame frame = read_frame(std::span(wire).first(cut));
+    EXPECT_EQ(frame.status, Frame::Status::incomplete) << cut;
+  }
+}
+
+struct MalformedCase {
+  std::string name;
+  Bytes wire;
+  Reason reason = Reason::malformed_packet;
+  std::string mentions;
+};
+
+TEST(MqttCodec, MalformedBytesAreRefusedWithAReason) {
+  std::vector<MalformedCase> cases = {
+      {"fail/remaining-length-five-bytes", bytes({0x30, 0xff, 0xff, 0xff, 0xff, 0x01}),
+       Reason::malformed_packet, "four bytes"},
+      {"fail/oversized-packet", bytes({0x30, 0xff, 0xff, 0xff, 0x7f}), Reason::packet_too_large,
+       "exceeds"},
+      {"fail/truncated-packet", bytes({0x30, 0x05, 0x00, 0x01}), Reason::malformed_packet,
+       "truncated"},
+      {"fail/truncated-topic-string", bytes({0x30, 0x03, 0x00, 0x09, 'a'}), Reason::malformed_packet,
+       "topic"},
+      {"fail/truncated-client-id",
+       bytes({0x10, 0x0e, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x02, 0, 60, 0, 0x20, 'w', 'x'}),
+       Reason::malformed_packet, "client identifier"},
+      {"fail/connect-reserved-flag",
+       bytes({0x10, 0x0c, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x03, 0, 60, 0, 0}),
+       Reason::malformed_packet, "reserved"},
+      {"fail/password-without-username",
+       bytes({0x10, 0x0e, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x42, 0, 60, 0, 0, 0, 0}),
+       Reason::malformed_packet, "password"},
+      {"fail/topic-with-nul", bytes({0x30, 0x04, 0x00, 0x02, 'a', 0x00}), Reason::malformed_packet,
+       "topic"},
+      {"fail/topic-invalid-utf8", bytes({0x30, 0x04, 0x00, 0x02, 0xc0, 0xaf}),
+       Reason::malformed_packet, "topic"},
+      {"fail/publish-wildcard", bytes({0x30, 0x05, 0x00, 0x03, 'a', '/', '#'}),
+       Reason::malformed_packet, "wildcard"},
+      {"fail/publish-qos3", bytes({0x36, 0x03, 0x00, 0x01, 'a'}), Reason::malformed_packet, "QoS 3"},
+      {"fail/publish-qos1-zero-id", bytes({0x32, 0x05, 0x00, 0x01, 'a', 0x00, 0x00}),
+       Reason::malformed_packet, "packet identifier"},
+      {"fail/subscribe-wrong-flags", bytes({0x80, 0x06, 0x00, 0x01, 0x00, 0x01, 'a', 0x00}),
+       Reason::malformed_packet, "flags"},
+      {"fail/subscribe-without-filter", bytes({0x82, 0x02, 0x00, 0x01}), Reason::malformed_packet,
+       "no topic filter"},
+      {"fail/subscribe-bad-qos", bytes({0x82, 0x06, 0x00, 0x01, 0x00, 0x01, 'a', 0x03}),
+       Reason::malformed_packet, "QoS"},
+      {"fail/pingreq-with-body", bytes({0xc0, 0x01, 0x00}), Reason::malformed_packet, "no body"},
+      {"fail/trailing-bytes", bytes({0xe0, 0x00, 0x00}), Reason::malformed_packet, "after"},
+      {"fail/qos2-flow", bytes({0x50, 0x02, 0x00, 0x01}), Reason::malformed_packet, "QoS 2"},
+      {"fail/reserved-type-15", bytes({0xf0, 0x00}), Reason::malformed_packet, "reserved"},
+  };
+  for (const auto &c : cases) {
+    auto decoded = decode(c.wire, 1024);
+    ASSERT_FALSE(decoded) << c.name << " was accepted";
+    EXPECT_EQ(decoded.error().reason(), c.reason) << c.name << ": " << decoded.error().what();
+    EXPECT_NE(decoded.error().detail().find(c.mentions), std::string::npos)
+        << c.name << ": " << decoded.error().detail();
+  }
+}
+
+TEST(MqttCodec, Utf8Rules) {
+  EXPECT_TRUE(is_valid_utf8("widget-001"));
+  EXPECT_TRUE(is_valid_utf8("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"));
+  EXPECT_FALSE(is_valid_utf8(std::string("a\0b", 3)));
+  EXPECT_FALSE(is_valid_utf8("\xc0\xaf"));         // overlong '/'
+  EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));     // surrogate
+  EXPECT_FALSE(is_valid_utf8("\xe2\x82"));         // truncated
+  EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80")); // above U+10FFFF
+}
+
+TEST(MqttCodec, TopicFilters) {
+  EXPECT_TRUE(topic_matches("devices/w/messages/devicebound/#", "devices/w/messages/devicebound/a=1"));
+  EXPECT_TRUE(topic_matches("devices/w/messages/devicebound/#", "devices/w/messages/devicebound"));
+  EXPECT_TRUE(topic_matches("$iothub/methods/POST/#", "$iothub/methods/POST/reboot/?$rid=1"));
+  EXPECT_TRUE(topic_matches("a/+/c", "a/b/c"));
+  EXPECT_FALSE(topic_matches("a/+/c", "a/b/d"));
+  EXPECT_FALSE(topic_matches("a/b", "a"));
+  EXPECT_FALSE(topic_matches("a", "a/b"));
+  EXPECT_FALSE(topic_matches("devices/w/#", "devices/x/messages"));
+}
+
+} // namespace
+} // namespace chainlab::mqtt

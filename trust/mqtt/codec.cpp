@@ -1,0 +1,347 @@
+#include "mqtt/codec.hpp"
+
+#include "mqtt/byte_reader.hpp"
+
+namespace chainlab::mqtt {
+namespace {
+
+Error malformed(const std::string &packet, const std::string &what) {
+  return Error(Reason::malformed_packet, packet + ": " + what);
+}
+
+// ---- decoding, one function per packet type ----
+
+Result<Packet> decode_connect(ByteReader &in) {
+  Connect connect;
+  std::uint8_t flags = 0;
+  if (!in.read_utf8(connect.protocol_name))
+    return malformed("CONNECT", "truncated or invalid protocol name");
+  if (!in.read_u8(connect.protocol_level) || !in.read_u8(flags) ||
+      !in.read_u16(connect.keep_alive))
+    return malformed("CONNECT", "truncated variable header");
+  if (flags & 0x01)
+    return malformed("CONNECT", "reserved flag bit 0 is set");
+  bool has_will = flags & 0x04, has_password = flags & 0x40, has_username = flags & 0x80;
+  std::uint8_t will_qos = (flags >> 3) & 0x03;
+  if (will_qos == 3)
+    return malformed("CONNECT", "will QoS 3 is invalid");
+  if (!has_will && (will_qos != 0 || (flags & 0x20)))
+    return malformed("CONNECT", "will QoS/retain set without a will");
+  if (has_password && !has_username)
+    return malformed("CONNECT", "password flag without username flag");
+  connect.clean_session = flags & 0x02;
+  if (!in.read_utf8(connect.client_id))
+    return malformed("CONNECT", "truncated or invalid client identifier");
+  if (has_will) {
+    Will will{{}, {}, will_qos, bool(flags & 0x20)};
+    if (!in.read_utf8(will.topic) || !in.read_binary(will.message))
+      return malformed("CONNECT", "truncated will topic or message");
+    connect.will = will;
+  }
+  if (has_username) {
+    std::string username;
+    if (!in.read_utf8(username))
+      return malformed("CONNECT", "truncated or invalid user name");
+    connect.username = username;
+  }
+  if (has_password) {
+    std::string password;
+    if (!in.read_binary(password))
+      return malformed("CONNECT", "truncated password");
+    connect.password = password;
+  }
+  if (in.remaining() != 0)
+    return malformed("CONNECT", std::to_string(in.remaining()) + " trailing bytes");
+  return Packet(connect);
+}
+
+Result<Packet> decode_publish(std::uint8_t flags, ByteReader &in) {
+  Publish publish;
+  publish.dup = flags & 0x08;
+  publish.qos = (flags >> 1) & 0x03;
+  publish.retain = flags & 0x01;
+  if (publish.qos == 3)
+    return malformed("PUBLISH", "QoS 3 is invalid");
+  if (publish.qos == 2)
+    return malformed("PUBLISH", "QoS 2 is not supported (IoT hubs take QoS 0 and 1)");
+  if (!in.read_utf8(publish.topic) || publish.topic.empty())
+    return malformed("PUBLISH", "truncated, empty or invalid topic name");
+  if (publish.topic.find_first_of("+#") != std::string::npos)
+    return malformed("PUBLISH", "topic name \"" + publish.topic + "\" contains a wildcard");
+  if (publish.qos > 0 && (!in.read_u16(publish.packet_id) || publish.packet_id == 0))
+    return malformed("PUBLISH", "QoS 1 needs a non-zero packet identifier");
+  auto payload = in.rest();
+  publish.payload.assign(payload.begin(), payload.end());
+  return Packet(publish);
+}
+
+Result<Packet> decode_subscribe(ByteReader &in, bool unsubscribe) {
+  const char *name = unsubscribe ? "UNSUBSCRIBE" : "SUBSCRIBE";
+  std::uint16_t packet_id = 0;
+  if (!in.read_u16(packet_id) || packet_id == 0)
+    return malformed(name, "missing or zero packet identifier");
+  Subscribe subscribe{packet_id, {}};
+  Unsubscribe unsub{packet_id, {}};
+  while (in.remaining() > 0) {
+    std::string filter;
+    if (!in.read_utf8(filter) || filter.empty())
+      return malformed(name, "truncated, empty or invalid topic filter");
+    if (unsubscribe) {
+      unsub.filters.push_back(filter);
+      continue;
+    }
+    std::uint8_t qos = 0;
+    if (!in.read_u8(qos))
+      return malformed(name, "topic filter \"" + filter + "\" lacks its QoS byte");
+    if (qos > 2)
+      return malformed(name, "requested QoS byte " + std::to_string(qos) + " is invalid");
+    subscribe.filters.emplace_back(filter, qos);
+  }
+  if (unsubscribe ? unsub.filters.empty() : subscribe.filters.empty())
+    return malformed(name, "no topic filter");
+  return unsubscribe ? Packet(unsub) : Packet(subscribe);
+}
+
+Result<Packet> decode_packet_id_only(PacketType type, ByteReader &in) {
+  std::uint16_t packet_id = 0;
+  const char *name = type == PacketType::puback ? "PUBACK" : "UNSUBACK";
+  if (!in.read_u16(packet_id) || in.remaining() != 0)
+    return malformed(name, "expected exactly a packet identifier");
+  if (type == PacketType::puback)
+    return Packet(Puback{packet_id});
+  return Packet(Unsuback{packet_id});
+}
+
+Result<Packet> decode_connack(ByteReader &in) {
+  std::uint8_t acknowledge = 0, code = 0;
+  if (!in.read_u8(acknowledge) || !in.read_u8(code) || in.remaining() != 0)
+    return malformed("CONNACK", "expected exactly two bytes");
+  if (acknowledge & 0xfe || code > 5)
+    return malformed("CONNACK", "reserved bits or unknown return code");
+  return Packet(Connack{bool(acknowledge & 1), ConnackCode(code)});
+}
+
+Result<Packet> decode_suback(ByteReader &in) {
+  Suback suback;
+  if (!in.read_u16(suback.packet_id))
+    return malformed("SUBACK", "missing packet identifier");
+  std::uint8_t code = 0;
+  while (in.read_u8(code))
+    suback.return_codes.push_back(code);
+  if (suback.return_codes.empty())
+    return malformed("SUBACK", "no return code");
+  return Packet(suback);
+}
+
+std::uint8_t required_flags(PacketType type) {
+  return type == PacketType::subscribe || type == PacketType::unsubscribe ||
+                 type == PacketType::pubrel
+             ? 0x02
+             : 0x00;
+}
+
+// ---- encoding ----
+
+void put_u16(std::vector<std::uint8_t> &out, std::uint16_t value) {
+  out.push_back(std::uint8_t(value >> 8));
+  out.push_back(std::uint8_t(value & 0xff));
+}
+void put_string(std::vector<std::uint8_t> &out, const std::string &text) {
+  put_u16(out, std::uint16_t(text.size()));
+  out.insert(out.end(), text.begin(), text.end());
+}
+
+std::vector<std::uint8_t> frame(std::uint8_t first_byte, const std::vector<std::uint8_t> &body) {
+  std::vector<std::uint8_t> out{first_byte};
+  std::size_t length = body.size();
+  do {
+    std::uint8_t digit = length % 128;
+    length /= 128;
+    out.push_back(length > 0 ? digit | 0x80 : digit);
+  } while (length > 0);
+  out.insert(out.end(), body.begin(), body.end());
+  return out;
+}
+
+struct Encoder {
+  std::vector<std::uint8_t> operator()(const Connect &c) const {
+    std::vector<std::uint8_t> body;
+    put_string(body, c.protocol_name);
+    body.push_back(c.protocol_level);
+    std::uint8_t flags = c.clean_session ? 0x02 : 0;
+    if (c.will)
+      flags |= 0x04 | std::uint8_t(c.will->qos << 3) | (c.will->retain ? 0x20 : 0);
+    if (c.password)
+      flags |= 0x40;
+    if (c.username)
+      flags |= 0x80;
+    body.push_back(flags);
+    put_u16(body, c.keep_alive);
+    put_string(body, c.client_id);
+    if (c.will) {
+      put_string(body, c.will->topic);
+      put_string(body, c.will->message);
+    }
+    if (c.username)
+      put_string(body, *c.username);
+    if (c.password)
+      put_string(body, *c.password);
+    return frame(0x10, body);
+  }
+  std::vector<std::uint8_t> operator()(const Connack &c) const {
+    return frame(0x20, {std::uint8_t(c.session_present), std::uint8_t(c.code)});
+  }
+  std::vector<std::uint8_t> operator()(const Publish &p) const {
+    std::vector<std::uint8_t> body;
+    put_string(body, p.topic);
+    if (p.qos > 0)
+      put_u16(body, p.packet_id);
+    body.insert(body.end(), p.payload.begin(), p.payload.end());
+    return frame(std::uint8_t(0x30 | (p.dup ? 0x08 : 0) | (p.qos << 1) | (p.retain ? 1 : 0)), body);
+  }
+  std::vector<std::uint8_t> operator()(const Puback &p) const {
+    std::vector<std::uint8_t> body;
+    put_u16(body, p.packet_id);
+    return frame(0x40, body);
+  }
+  std::vector<std::uint8_t> operator()(const Subscribe &s) const {
+    std::vector<std::uint8_t> body;
+    put_u16(body, s.packet_id);
+    for (const auto &[filter, qos] : s.filters) {
+      put_string(body, filter);
+      body.push_back(qos);
+    }
+    return frame(0x82, body);
+  }
+  std::vector<std::uint8_t> operator()(const Suback &s) const {
+    std::vector<std::uint8_t> body;
+    put_u16(body, s.packet_id);
+    body.insert(body.end(), s.return_codes.begin(), s.return_codes.end());
+    return frame(0x90, body);
+  }
+  std::vector<std::uint8_t> operator()(const Unsubscribe &u) const {
+    std::vector<std::uint8_t> body;
+    put_u16(body, u.packet_id);
+    for (const auto &filter : u.filters)
+      put_string(body, filter);
+    return frame(0xa2, body);
+  }
+  std::vector<std::uint8_t> operator()(const Unsuback &u) const {
+    std::vector<std::uint8_t> body;
+    put_u16(body, u.packet_id);
+    return frame(0xb0, body);
+  }
+  std::vector<std::uint8_t> operator()(const Pingreq &) const { return frame(0xc0, {}); }
+  std::vector<std::uint8_t> operator()(const Pingresp &) const { return frame(0xd0, {}); }
+  std::vector<std::uint8_t> operator()(const Disconnect &) const { return frame(0xe0, {}); }
+};
+
+} // namespace
+
+Frame read_frame(std::span<const std::uint8_t> bytes, std::size_t max_packet_size) {
+  Frame frame;
+  if (bytes.empty())
+    return frame;
+  frame.first_byte = bytes[0];
+  std::size_t length = 0, multiplier = 1;
+  for (std::size_t i = 1;; ++i) {
+    if (i > 4)
+      throw Error(Reason::malformed_packet,
+                  "fixed header: remaining length runs past four bytes");
+    if (i >= bytes.size())
+      return frame; // incomplete
+    std::uint8_t digit = bytes[i];
+    length += (digit & 0x7f) * multiplier;
+    multiplier *= 128;
+    if (!(digit & 0x80)) {
+      frame.header_size = i + 1;
+      break;
+    }
+  }
+  frame.remaining_length = length;
+  if (frame.total_size() > max_packet_size)
+    throw Error(Reason::packet_too_large,
+                "packet of " + std::to_string(frame.total_size()) +
+                    " bytes exceeds the limit of " + std::to_string(max_packet_size));
+  if (bytes.size() >= frame.total_size())
+    frame.status = Frame::Status::complete;
+  return frame;
+}
+
+Result<Packet> decode_packet(std::uint8_t first_byte, std::span<const std::uint8_t> body) {
+  auto type = PacketType(first_byte >> 4);
+  std::uint8_t flags = first_byte & 0x0f;
+  ByteReader in(body);
+  if (type != PacketType::publish && flags != required_flags(type))
+    return malformed("packet type " + std::to_string(int(type)),
+                     "fixed-header flags are " + std::to_string(flags) + ", must be " +
+                         std::to_string(required_flags(type)));
+  switch (type) {
+  case PacketType::connect: return decode_connect(in);
+  case PacketType::connack: return decode_connack(in);
+  case PacketType::publish: return decode_publish(flags, in);
+  case PacketType::puback:
+  case PacketType::unsuback: return decode_packet_id_only(type, in);
+  case PacketType::subscribe: return decode_subscribe(in, false);
+  case PacketType::unsubscribe: return decode_subscribe(in, true);
+  case PacketType::suback: return decode_suback(in);
+  case PacketType::pingreq:
+  case PacketType::pingresp:
+  case PacketType::disconnect:
+    if (in.remaining() != 0)
+      return malformed("packet type " + std::to_string(int(type)), "must have no body");
+    if (type == PacketType::pingreq)
+      return Packet(Pingreq{});
+    if (type == PacketType::pingresp)
+      return Packet(Pingresp{});
+    return Packet(Disconnect{});
+  case PacketType::pubrec:
+  case PacketType::pubrel:
+  case PacketType::pubcomp:
+    return malformed("QoS 2 flow", "is not supported (IoT hubs take QoS 0 and 1)");
+  }
+  return malformed("packet", "type " + std::to_string(int(type)) + " is reserved");
+}
+
+Result<Packet> decode(std::span<const std::uint8_t> bytes, std::size_t max_packet_size) {
+  Frame frame;
+  try {
+    frame = read_frame(bytes, max_packet_size);
+  } catch (const Error &error) {
+    return error;
+  }
+  if (frame.status != Frame::Status::complete)
+    return malformed("packet", "truncated: " + std::to_string(bytes.size()) + " of " +
+                                   std::to_string(frame.total_size() ? frame.total_size() : 2) +
+                                   "+ bytes");
+  if (bytes.size() != frame.total_size())
+    return malformed("packet", std::to_string(bytes.size() - frame.total_size()) +
+                                   " bytes after the packet");
+  return decode_packet(frame.first_byte, bytes.subspan(frame.header_size));
+}
+
+std::vector<std::uint8_t> encode(const Packet &packet) { return std::visit(Encoder{}, packet); }
+
+bool topic_matches(std::string_view filter, std::string_view topic) {
+  std::size_t f = 0, t = 0;
+  while (f < filter.size()) {
+    std::size_t f_end = filter.find('/', f);
+    if (f_end == std::string_view::npos)
+      f_end = filter.size();
+    std::string_view level = filter.substr(f, f_end - f);
+    if (level == "#")
+      return true;
+    if (t > topic.size())
+      return false;
+    std::size_t t_end = topic.find('/', t);
+    if (t_end == std::string_view::npos)
+      t_end = topic.size();
+    if (level != "+" && level != topic.substr(t, t_end - t))
+      return false;
+    f = f_end + 1;
+    t = t_end + 1;
+  }
+  return t > topic.size();
+}
+
+} // namespace chainlab::mqtt

@@ -1,0 +1,44 @@
+// mqtt/codec.hpp: MQTT 3.1.1 framing and packets as pure functions over
+// byte spans. Malformed input is an Error(malformed_packet) that says what
+// was wrong and where; nothing here touches a socket.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/error.hpp"
+#include "mqtt/packets.hpp"
+
+namespace chainlab::mqtt {
+
+inline constexpr std::size_t kDefaultMaxPacketSize = 256 * 1024; // Azure IoT Hub's limit
+
+// FrameStatus says whether |bytes| begin with a whole packet yet.
+struct Frame {
+  enum class Status { incomplete, complete } status = Status::incomplete;
+  std::uint8_t first_byte = 0;
+  std::size_t header_size = 0;      // fixed header: type byte + length bytes
+  std::size_t remaining_length = 0; // variable header + payload
+  std::size_t total_size() const { return header_size + remaining_length; }
+};
+
+// read_frame looks at the start of |bytes|. Throws Error(malformed_packet)
+// for a remaining length over four bytes, Error(packet_too_large) above
+// |max_packet_size|.
+Frame read_frame(std::span<const std::uint8_t> bytes,
+                 std::size_t max_packet_size = kDefaultMaxPacketSize);
+
+// decode_packet parses one whole packet (as located by read_frame).
+Result<Packet> decode_packet(std::uint8_t first_byte, std::span<const std::uint8_t> body);
+// decode is read_frame + decode_packet for a buffer holding exactly one packet.
+Result<Packet> decode(std::span<const std::uint8_t> bytes,
+                      std::size_t max_packet_size = kDefaultMaxPacketSize);
+
+std::vector<std::uint8_t> encode(const Packet &packet);
+
+// topic_matches applies MQTT wildcards (+ and #) of |filter| to |topic|.
+bool topic_matches(std::string_view filter, std::string_view topic);
+
+} // namespace chainlab::mqtt
