@@ -39,6 +39,20 @@ int http_status(Reason reason) {
   case Reason::secret_expired:
   case Reason::client_cert_unknown:
   case Reason::ca_disabled:
+  case Reason::ca_unknown:
+  case Reason::ca_unverified:
+  case Reason::issuer_missing:
+  case Reason::wrong_purpose:
+  case Reason::signature_invalid:
+  case Reason::weak_signature:
+  case Reason::chain_invalid:
+  case Reason::client_cert_missing:
+  case Reason::device_id_mismatch:
+  case Reason::device_disabled:
+  case Reason::device_not_registered:
+  case Reason::device_pending:
+  case Reason::topic_not_allowed:
+  case Reason::duplicate_connection:
     return 403;
   case Reason::issuer_expired:
     return 503;

@@ -1,0 +1,38 @@
+// pki/chain_validation.hpp: strict X.509 validation of a device's chain
+// against the CAs a hub trusts, with a precise reason for every failure:
+// which issuer is missing, which certificate expired and when, at what
+// depth. Verified and enabled CAs are the only trust anchors; a chain that
+// would end at a known but unverified or disabled CA says so.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "pki/encoding.hpp"
+
+namespace chainlab::pki {
+
+struct TrustAnchor {
+  std::string name; // the owner's name for it at the hub
+  ossl::Ptr<X509> certificate;
+  bool verified = false;
+  bool enabled = true;
+};
+
+struct ValidatedChain {
+  CertList chain;          // leaf first, ending at the anchor
+  std::string anchor_name; // which registered CA it ends at
+  std::string anchor_subject;
+  std::string issuer_subject; // the CA that signed the leaf
+};
+
+// validate_device_chain: |leaf| plus the |presented| intermediates must
+// verify up to a verified, enabled anchor, strictly (RFC 5280 profile,
+// purpose sslclient, key strength and digest at security level 2), at |now|.
+Result<ValidatedChain> validate_device_chain(X509 *leaf, const CertList &presented,
+                                             const std::vector<TrustAnchor> &anchors,
+                                             std::chrono::system_clock::time_point now);
+
+} // namespace chainlab::pki
