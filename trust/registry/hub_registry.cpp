@@ -37,6 +37,27 @@ CREATE TABLE IF NOT EXISTS ca_certificates (
   PRIMARY KEY (hub, name),
   UNIQUE (hub, thumbprint)
 );
+CREATE TABLE IF NOT EXISTS devices (
+  hub TEXT NOT NULL REFERENCES hubs(name),
+  device_id TEXT NOT NULL,
+  enabled INTEGER NOT NULL,
+  registration TEXT NOT NULL,
+  ca_name TEXT NOT NULL,
+  issuer_subject TEXT NOT NULL,
+  chain_subjects TEXT NOT NULL,
+  thumbprint TEXT NOT NULL,
+  first_connected INTEGER,
+  last_connected INTEGER,
+  PRIMARY KEY (hub, device_id)
+);
+CREATE TABLE IF NOT EXISTS telemetry (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  hub TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  time INTEGER NOT NULL,
+  topic TEXT NOT NULL,
+  payload BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS events (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   hub TEXT NOT NULL,
@@ -81,7 +102,10 @@ void bind_optional_time(Statement &statement, int index, const std::optional<Tim
 HubRegistry::HubRegistry(const std::string &path) : db_(path) { db_.execute(kSchema); }
 
 std::string HubRegistry::create_hub(const std::string &hub) {
-  if (hub_exists(hub))
+  std::lock_guard lock(mutex_);
+  auto exists = db_.prepare("SELECT 1 FROM hubs WHERE name = ?");
+  exists.bind(1, hub);
+  if (exists.step())
     throw Error(Reason::config_invalid, "a hub named \"" + hub + "\" exists already");
   unsigned char random[24];
   RAND_bytes(random, sizeof random);
@@ -100,12 +124,14 @@ std::string HubRegistry::create_hub(const std::string &hub) {
 }
 
 bool HubRegistry::hub_exists(const std::string &hub) {
+  std::lock_guard lock(mutex_);
   auto query = db_.prepare("SELECT 1 FROM hubs WHERE name = ?");
   query.bind(1, hub);
   return query.step();
 }
 
 bool HubRegistry::authorise(const std::string &hub, const std::string &token) {
+  std::lock_guard lock(mutex_);
   auto query = db_.prepare("SELECT token_hash FROM hubs WHERE name = ?");
   query.bind(1, hub);
   return query.step() && !token.empty() &&
@@ -113,6 +139,7 @@ bool HubRegistry::authorise(const std::string &hub, const std::string &token) {
 }
 
 void HubRegistry::add_ca(const CaRecord &record) {
+  std::lock_guard lock(mutex_);
   auto insert = db_.prepare(std::string("INSERT INTO ca_certificates (") + kCaColumns +
                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   insert.bind(1, record.hub)
@@ -132,6 +159,7 @@ void HubRegistry::add_ca(const CaRecord &record) {
 }
 
 std::optional<CaRecord> HubRegistry::find_ca(const std::string &hub, const std::string &name) {
+  std::lock_guard lock(mutex_);
   auto query = db_.prepare(std::string("SELECT ") + kCaColumns +
                            " FROM ca_certificates WHERE hub = ? AND name = ?");
   query.bind(1, hub).bind(2, name);
@@ -142,6 +170,7 @@ std::optional<CaRecord> HubRegistry::find_ca(const std::string &hub, const std::
 
 std::optional<CaRecord> HubRegistry::find_ca_by_thumbprint(const std::string &hub,
                                                            const std::string &thumbprint) {
+  std::lock_guard lock(mutex_);
   auto query = db_.prepare(std::string("SELECT ") + kCaColumns +
                            " FROM ca_certificates WHERE hub = ? AND thumbprint = ?");
   query.bind(1, hub).bind(2, thumbprint);
@@ -151,6 +180,7 @@ std::optional<CaRecord> HubRegistry::find_ca_by_thumbprint(const std::string &hu
 }
 
 std::vector<CaRecord> HubRegistry::list_cas(const std::string &hub) {
+  std::lock_guard lock(mutex_);
   auto query = db_.prepare(std::string("SELECT ") + kCaColumns +
                            " FROM ca_certificates WHERE hub = ? ORDER BY created_at, name");
   query.bind(1, hub);
@@ -161,6 +191,7 @@ std::vector<CaRecord> HubRegistry::list_cas(const std::string &hub) {
 }
 
 void HubRegistry::update_ca(const CaRecord &record) {
+  std::lock_guard lock(mutex_);
   auto update = db_.prepare(
       "UPDATE ca_certificates SET verified = ?, enabled = ?, verified_at = ?, "
       "verification_code = ?, code_expires_at = ?, code_used = ? WHERE hub = ? AND name = ?");
@@ -173,6 +204,7 @@ void HubRegistry::update_ca(const CaRecord &record) {
 }
 
 bool HubRegistry::delete_ca(const std::string &hub, const std::string &name) {
+  std::lock_guard lock(mutex_);
   db_.prepare("DELETE FROM ca_certificates WHERE hub = ? AND name = ?")
       .bind(1, hub)
       .bind(2, name)
@@ -181,6 +213,7 @@ bool HubRegistry::delete_ca(const std::string &hub, const std::string &name) {
 }
 
 std::int64_t HubRegistry::add_event(const EventRecord &event) {
+  std::lock_guard lock(mutex_);
   db_.prepare("INSERT INTO events (hub, time, kind, reason, subject, detail) "
               "VALUES (?, ?, ?, ?, ?, ?)")
       .bind(1, event.hub)
@@ -196,6 +229,7 @@ std::int64_t HubRegistry::add_event(const EventRecord &event) {
 }
 
 std::vector<EventRecord> HubRegistry::events(const std::string &hub, std::int64_t after_id) {
+  std::lock_guard lock(mutex_);
   auto query = db_.prepare("SELECT id, hub, time, kind, reason, subject, detail FROM events "
                            "WHERE hub = ? AND id > ? ORDER BY id");
   query.bind(1, hub).bind(2, after_id);
@@ -204,6 +238,137 @@ std::vector<EventRecord> HubRegistry::events(const std::string &hub, std::int64_
     events.push_back({query.integer(0), query.text(1), from_seconds(query.integer(2)),
                       query.text(3), query.text(4), query.text(5), query.text(6)});
   return events;
+}
+
+namespace {
+
+constexpr const char *kDeviceColumns =
+    "hub, device_id, enabled, registration, ca_name, issuer_subject, chain_subjects, "
+    "thumbprint, first_connected, last_connected";
+
+DeviceRecord read_device(const Statement &row) {
+  DeviceRecord record;
+  record.hub = row.text(0);
+  record.device_id = row.text(1);
+  record.enabled = row.integer(2) != 0;
+  record.registration = row.text(3);
+  record.ca_name = row.text(4);
+  record.issuer_subject = row.text(5);
+  record.chain_subjects = row.text(6);
+  record.thumbprint = row.text(7);
+  if (!row.is_null(8))
+    record.first_connected = from_seconds(row.integer(8));
+  if (!row.is_null(9))
+    record.last_connected = from_seconds(row.integer(9));
+  return record;
+}
+
+} // namespace
+
+void HubRegistry::upsert_device(const DeviceRecord &record) {
+  std::lock_guard lock(mutex_);
+  auto statement = db_.prepare(
+      std::string("INSERT INTO devices (") + kDeviceColumns +
+      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hub, device_id) DO UPDATE SET "
+      "enabled = excluded.enabled, registration = excluded.registration, "
+      "ca_name = excluded.ca_name, issuer_subject = excluded.issuer_subject, "
+      "chain_subjects = excluded.chain_subjects, thumbprint = excluded.thumbprint, "
+      "first_connected = COALESCE(devices.first_connected, excluded.first_connected), "
+      "last_connected = excluded.last_connected");
+  statement.bind(1, record.hub)
+      .bind(2, record.device_id)
+      .bind(3, std::int64_t(record.enabled))
+      .bind(4, record.registration)
+      .bind(5, record.ca_name)
+      .bind(6, record.issuer_subject)
+      .bind(7, record.chain_subjects)
+      .bind(8, record.thumbprint);
+  bind_optional_time(statement, 9, record.first_connected);
+  bind_optional_time(statement, 10, record.last_connected);
+  statement.run();
+}
+
+std::optional<DeviceRecord> HubRegistry::find_device(const std::string &hub,
+                                                     const std::string &device_id) {
+  std::lock_guard lock(mutex_);
+  auto query = db_.prepare(std::string("SELECT ") + kDeviceColumns +
+                           " FROM devices WHERE hub = ? AND device_id = ?");
+  query.bind(1, hub).bind(2, device_id);
+  if (!query.step())
+    return std::nullopt;
+  return read_device(query);
+}
+
+std::vector<DeviceRecord> HubRegistry::query_devices(const std::string &hub,
+                                                     const DeviceQuery &filter) {
+  std::lock_guard lock(mutex_);
+  std::string sql = std::string("SELECT ") + kDeviceColumns + " FROM devices WHERE hub = ?1";
+  if (!filter.ca_name.empty())
+    sql += " AND ca_name = ?2";
+  if (!filter.issuer_subject.empty())
+    sql += " AND issuer_subject = ?3";
+  if (!filter.chain_contains.empty())
+    sql += " AND instr(' <- ' || chain_subjects || ' <- ', ' <- ' || ?4 || ' <- ') > 0";
+  if (filter.connected_from)
+    sql += " AND first_connected >= ?5";
+  if (filter.connected_until)
+    sql += " AND first_connected < ?6";
+  if (filter.enabled)
+    sql += " AND enabled = ?7";
+  auto query = db_.prepare(sql + " ORDER BY device_id");
+  query.bind(1, hub).bind(2, filter.ca_name).bind(3, filter.issuer_subject)
+      .bind(4, filter.chain_contains);
+  bind_optional_time(query, 5, filter.connected_from);
+  bind_optional_time(query, 6, filter.connected_until);
+  query.bind(7, std::int64_t(filter.enabled.value_or(true)));
+  std::vector<DeviceRecord> devices;
+  while (query.step())
+    devices.push_back(read_device(query));
+  return devices;
+}
+
+bool HubRegistry::set_device_enabled(const std::string &hub, const std::string &device_id,
+                                     bool enabled) {
+  std::lock_guard lock(mutex_);
+  db_.prepare("UPDATE devices SET enabled = ? WHERE hub = ? AND device_id = ?")
+      .bind(1, std::int64_t(enabled))
+      .bind(2, hub)
+      .bind(3, device_id)
+      .run();
+  return db_.changes() == 1;
+}
+
+bool HubRegistry::delete_device(const std::string &hub, const std::string &device_id) {
+  std::lock_guard lock(mutex_);
+  db_.prepare("DELETE FROM devices WHERE hub = ? AND device_id = ?")
+      .bind(1, hub)
+      .bind(2, device_id)
+      .run();
+  return db_.changes() == 1;
+}
+
+void HubRegistry::add_telemetry(const TelemetryRecord &record) {
+  std::lock_guard lock(mutex_);
+  db_.prepare("INSERT INTO telemetry (hub, device_id, time, topic, payload) VALUES (?, ?, ?, ?, ?)")
+      .bind(1, record.hub)
+      .bind(2, record.device_id)
+      .bind(3, to_seconds(record.time))
+      .bind(4, record.topic)
+      .bind(5, record.payload)
+      .run();
+}
+
+std::vector<TelemetryRecord> HubRegistry::telemetry(const std::string &hub,
+                                                    const std::string &device_id) {
+  std::lock_guard lock(mutex_);
+  auto query = db_.prepare("SELECT hub, device_id, time, topic, payload FROM telemetry "
+                           "WHERE hub = ? AND device_id = ? ORDER BY id");
+  query.bind(1, hub).bind(2, device_id);
+  std::vector<TelemetryRecord> records;
+  while (query.step())
+    records.push_back({query.text(0), query.text(1), from_seconds(query.integer(2)),
+                       query.text(3), query.text(4)});
+  return records;
 }
 
 } // namespace chainlab::registry

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,35 @@ struct CaRecord {
   std::string verification_code;
   std::optional<TimePoint> code_expires_at;
   bool code_used = false;
+};
+
+struct DeviceRecord {
+  std::string hub;
+  std::string device_id;
+  bool enabled = true;
+  std::string registration;   // "ca" (first connection) or "thumbprint"
+  std::string ca_name;        // the registered CA its chain ends at
+  std::string issuer_subject; // the CA that signed it, e.g. CN=Technician-Z
+  std::string chain_subjects; // leaf first, " <- " separated
+  std::string thumbprint;     // SHA-256 of its certificate
+  std::optional<TimePoint> first_connected;
+  std::optional<TimePoint> last_connected;
+};
+
+struct DeviceQuery {
+  std::string ca_name;        // "" = any
+  std::string issuer_subject; // "" = any: devices signed directly by it
+  std::string chain_contains; // "" = any: devices with this CA anywhere above
+  std::optional<TimePoint> connected_from, connected_until; // first connection
+  std::optional<bool> enabled;
+};
+
+struct TelemetryRecord {
+  std::string hub;
+  std::string device_id;
+  TimePoint time;
+  std::string topic;
+  std::string payload;
 };
 
 struct EventRecord {
@@ -64,10 +94,21 @@ public:
   void update_ca(const CaRecord &record);
   bool delete_ca(const std::string &hub, const std::string &name);
 
+  // upsert_device stores |record|, keeping first_connected if already set.
+  void upsert_device(const DeviceRecord &record);
+  std::optional<DeviceRecord> find_device(const std::string &hub, const std::string &device_id);
+  std::vector<DeviceRecord> query_devices(const std::string &hub, const DeviceQuery &query);
+  bool set_device_enabled(const std::string &hub, const std::string &device_id, bool enabled);
+  bool delete_device(const std::string &hub, const std::string &device_id);
+
+  void add_telemetry(const TelemetryRecord &record);
+  std::vector<TelemetryRecord> telemetry(const std::string &hub, const std::string &device_id);
+
   std::int64_t add_event(const EventRecord &event);
   std::vector<EventRecord> events(const std::string &hub, std::int64_t after_id = 0);
 
 private:
+  std::mutex mutex_; // the device gateway calls in from every core
   Database db_;
 };
 

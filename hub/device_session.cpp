@@ -1,0 +1,195 @@
+#include "hub/device_session.hpp"
+
+#include "mqtt/codec.hpp"
+
+namespace chainlab::hub {
+namespace {
+
+using mqtt::ConnackCode;
+
+std::string request_id(const std::string &topic) {
+  auto at = topic.find("$rid=");
+  if (at == std::string::npos)
+    return "";
+  auto end = topic.find('&', at);
+  return topic.substr(at + 5, end == std::string::npos ? std::string::npos : end - at - 5);
+}
+
+bool starts_with(const std::string &text, const std::string &prefix) {
+  return text.rfind(prefix, 0) == 0;
+}
+
+} // namespace
+
+std::optional<std::string> username_device_id(const std::string &username) {
+  auto first = username.find('/');
+  if (first == std::string::npos || first == 0)
+    return std::nullopt;
+  auto second = username.find('/', first + 1);
+  if (second == std::string::npos || second == first + 1)
+    return std::nullopt;
+  std::string rest = username.substr(second + 1);
+  if (!starts_with(rest, "?") || rest.find("api-version=") == std::string::npos)
+    return std::nullopt;
+  return username.substr(first + 1, second - first - 1);
+}
+
+std::string normalise_topic(const std::string &topic) {
+  return starts_with(topic, "%24") ? "$" + topic.substr(3) : topic;
+}
+
+DeviceSession::DeviceSession(DeviceIdentity identity, SessionServices &services)
+    : identity_(std::move(identity)), services_(services) {}
+
+SessionOutput DeviceSession::refuse_connect(const Error &error) {
+  services_.record_refusal(identity_, error);
+  return {{mqtt::Connack{false, ConnackCode::not_authorized}}, true};
+}
+
+SessionOutput DeviceSession::refuse_and_close(const Error &error) {
+  services_.record_refusal(identity_, error);
+  return {{}, true};
+}
+
+SessionOutput DeviceSession::on_packet(const mqtt::Packet &packet) {
+  if (!connected_) {
+    if (auto *connect = std::get_if<mqtt::Connect>(&packet))
+      return on_connect(*connect);
+    return refuse_and_close(Error(Reason::malformed_packet,
+                                  "device " + identity_.device_id +
+                                      " sent another packet before CONNECT"));
+  }
+  if (std::holds_alternative<mqtt::Connect>(packet))
+    return refuse_and_close(Error(Reason::malformed_packet,
+                                  "device " + identity_.device_id + " sent a second CONNECT"));
+  if (auto *publish = std::get_if<mqtt::Publish>(&packet))
+    return on_publish(*publish);
+  if (auto *subscribe = std::get_if<mqtt::Subscribe>(&packet))
+    return on_subscribe(*subscribe);
+  if (auto *unsubscribe = std::get_if<mqtt::Unsubscribe>(&packet)) {
+    for (const auto &filter : unsubscribe->filters)
+      subscriptions_.erase(normalise_topic(filter));
+    return {{mqtt::Unsuback{unsubscribe->packet_id}}, false};
+  }
+  if (std::holds_alternative<mqtt::Pingreq>(packet))
+    return {{mqtt::Pingresp{}}, false};
+  if (std::holds_alternative<mqtt::Disconnect>(packet)) {
+    services_.disconnected(identity_);
+    return {{}, true};
+  }
+  if (std::holds_alternative<mqtt::Puback>(packet))
+    return {}; // acknowledgement of a cloud-to-device message
+  return refuse_and_close(Error(Reason::malformed_packet,
+                                "device " + identity_.device_id +
+                                    " sent a packet a server does not accept"));
+}
+
+SessionOutput DeviceSession::on_connect(const mqtt::Connect &connect) {
+  if (connect.protocol_name != "MQTT" || connect.protocol_level != 4) {
+    services_.record_refusal(
+        identity_, Error(Reason::malformed_packet, "protocol " + connect.protocol_name +
+                                                       " level " +
+                                                       std::to_string(connect.protocol_level) +
+                                                       ": only MQTT 3.1.1 (level 4) is spoken"));
+    return {{mqtt::Connack{false, ConnackCode::unacceptable_protocol}}, true};
+  }
+  const std::string &id = identity_.device_id;
+  if (connect.client_id != id)
+    return refuse_connect(Error(Reason::device_id_mismatch,
+                                "client ID \"" + connect.client_id +
+                                    "\" is not the certificate's CN \"" + id +
+                                    "\"; a device connects only as itself"));
+  if (!connect.username)
+    return refuse_connect(Error(Reason::malformed_request,
+                                "device " + id + " sent no user name; expected "
+                                "{host}/" + id + "/?api-version=..."));
+  auto named = username_device_id(*connect.username);
+  if (!named)
+    return refuse_connect(Error(Reason::malformed_request,
+                                "user name \"" + *connect.username +
+                                    "\" is not of the form {host}/{deviceId}/?api-version=..."));
+  if (*named != id)
+    return refuse_connect(Error(Reason::device_id_mismatch,
+                                "user name names device \"" + *named +
+                                    "\" but the certificate's CN is \"" + id + "\""));
+  if (connect.password)
+    return refuse_connect(Error(Reason::unauthorized,
+                                "device " + id + " sent a password; X.509 devices "
+                                "authenticate by certificate only"));
+  auto admitted = services_.admit(identity_);
+  if (!admitted)
+    return refuse_connect(admitted.error());
+  connected_ = true;
+  if (connect.keep_alive > 0)
+    keep_alive_ = std::chrono::seconds(connect.keep_alive);
+  return {{mqtt::Connack{false, ConnackCode::accepted}}, false};
+}
+
+SessionOutput DeviceSession::on_publish(const mqtt::Publish &publish) {
+  std::string topic = normalise_topic(publish.topic);
+  const std::string own = "devices/" + identity_.device_id + "/";
+  SessionOutput out;
+  if (starts_with(topic, own + "messages/events/") || topic == own + "messages/events") {
+    services_.record_telemetry(identity_, topic, publish.payload);
+  } else if (starts_with(topic, "$iothub/twin/GET/")) {
+    out.send.push_back(mqtt::Publish{"$iothub/twin/res/200/?$rid=" + request_id(topic),
+                                     services_.twin(identity_), 0, false, false, 0});
+  } else if (starts_with(topic, "$iothub/twin/PATCH/properties/reported/")) {
+    auto version = services_.patch_reported(identity_, publish.payload);
+    std::string status = version ? "204" : "400";
+    std::string suffix = version ? "&$version=" + std::to_string(version.value()) : "";
+    out.send.push_back(mqtt::Publish{"$iothub/twin/res/" + status + "/?$rid=" +
+                                         request_id(topic) + suffix,
+                                     "", 0, false, false, 0});
+  } else {
+    bool other_device = starts_with(topic, "devices/");
+    return refuse_and_close(Error(
+        Reason::topic_not_allowed,
+        "device " + identity_.device_id + " published to \"" + topic + "\"" +
+            (other_device ? ", another device's topic" : ", which is not a device topic")));
+  }
+  if (publish.qos == 1)
+    out.send.insert(out.send.begin(), mqtt::Puback{publish.packet_id});
+  return out;
+}
+
+bool DeviceSession::may_subscribe(const std::string &filter) const {
+  const std::string own = "devices/" + identity_.device_id + "/messages/devicebound/";
+  return filter == own + "#" || starts_with(filter, own) || filter == "$iothub/twin/res/#" ||
+         filter == "$iothub/methods/POST/#" ||
+         filter == "$iothub/twin/PATCH/properties/desired/#";
+}
+
+SessionOutput DeviceSession::on_subscribe(const mqtt::Subscribe &subscribe) {
+  mqtt::Suback suback{subscribe.packet_id, {}};
+  for (const auto &[raw_filter, qos] : subscribe.filters) {
+    std::string filter = normalise_topic(raw_filter);
+    if (may_subscribe(filter)) {
+      subscriptions_.insert(filter);
+      suback.return_codes.push_back(std::min<std::uint8_t>(qos, 1));
+    } else {
+      services_.record_refusal(identity_,
+                               Error(Reason::topic_not_allowed,
+                                     "device " + identity_.device_id +
+                                         " may not subscribe to \"" + filter + "\""));
+      suback.return_codes.push_back(mqtt::kSubackFailure);
+    }
+  }
+  return {{suback}, false};
+}
+
+std::optional<mqtt::Packet> DeviceSession::cloud_to_device(const std::string &properties,
+                                                           const std::string &payload) {
+  std::string topic = "devices/" + identity_.device_id + "/messages/devicebound/" + properties;
+  for (const auto &filter : subscriptions_) {
+    if (!mqtt::topic_matches(filter, topic))
+      continue;
+    std::uint16_t id = next_packet_id_++;
+    if (next_packet_id_ == 0)
+      next_packet_id_ = 1;
+    return mqtt::Publish{topic, payload, 1, false, false, id};
+  }
+  return std::nullopt;
+}
+
+} // namespace chainlab::hub

@@ -1,0 +1,86 @@
+// hub/device_session.hpp: one device's MQTT session in Azure IoT Hub's
+// dialect, as pure logic: packets in, packets out, side effects through
+// SessionServices. The transport (TLS, framing, timers) lives elsewhere.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "mqtt/packets.hpp"
+
+namespace chainlab::hub {
+
+// DeviceIdentity is what the verified TLS client certificate established.
+// It is the only identity a session trusts: CONNECT fields must match it.
+struct DeviceIdentity {
+  std::string hub;
+  std::string device_id;      // the leaf certificate's CN
+  std::string ca_name;        // the verified CA the chain ends at
+  std::string issuer_subject; // the CA that signed the leaf
+  std::string chain_subjects; // leaf first, " <- " separated
+  std::string thumbprint;     // SHA-256 of the leaf
+  std::string peer_address;
+};
+
+class SessionServices {
+public:
+  virtual ~SessionServices() = default;
+  // admit applies the onboarding policy, records the connection and drops
+  // any earlier connection of the same device. An Error refuses (CONNACK 5).
+  virtual Result<bool> admit(const DeviceIdentity &device) = 0;
+  virtual void record_telemetry(const DeviceIdentity &device, const std::string &topic,
+                                const std::string &payload) = 0;
+  virtual void record_refusal(const DeviceIdentity &device, const Error &error) = 0;
+  // twin returns the twin document; patch_reported merges into "reported"
+  // and returns the new reported version.
+  virtual std::string twin(const DeviceIdentity &device) = 0;
+  virtual Result<long> patch_reported(const DeviceIdentity &device, const std::string &json) = 0;
+  virtual void disconnected(const DeviceIdentity &device) = 0;
+};
+
+struct SessionOutput {
+  std::vector<mqtt::Packet> send;
+  bool close = false;
+};
+
+class DeviceSession {
+public:
+  DeviceSession(DeviceIdentity identity, SessionServices &services);
+
+  SessionOutput on_packet(const mqtt::Packet &packet);
+  // cloud_to_device builds the PUBLISH for a message, if the device has
+  // subscribed to its devicebound topic.
+  std::optional<mqtt::Packet> cloud_to_device(const std::string &properties,
+                                              const std::string &payload);
+
+  bool connected() const { return connected_; }
+  std::chrono::seconds keep_alive() const { return keep_alive_; }
+  const DeviceIdentity &identity() const { return identity_; }
+
+private:
+  SessionOutput on_connect(const mqtt::Connect &connect);
+  SessionOutput on_publish(const mqtt::Publish &publish);
+  SessionOutput on_subscribe(const mqtt::Subscribe &subscribe);
+  SessionOutput refuse_connect(const Error &error);
+  SessionOutput refuse_and_close(const Error &error);
+  bool may_subscribe(const std::string &filter) const;
+
+  DeviceIdentity identity_;
+  SessionServices &services_;
+  bool connected_ = false;
+  std::chrono::seconds keep_alive_{60};
+  std::set<std::string> subscriptions_;
+  std::uint16_t next_packet_id_ = 1;
+};
+
+// parse_username reads "{host}/{deviceId}/?api-version=..." (host may carry
+// a port; extra query parameters are fine) and returns the device ID.
+std::optional<std::string> username_device_id(const std::string &username);
+// normalise_topic turns a leading "%24" (as some SDKs send "$") into "$".
+std::string normalise_topic(const std::string &topic);
+
+} // namespace chainlab::hub

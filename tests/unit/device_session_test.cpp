@@ -1,0 +1,185 @@
+// The hub's MQTT session logic in Azure IoT Hub's dialect, without
+// sockets: CONNECT checks against the certificate identity, telemetry,
+// subscriptions, twin, and refusals with their reasons.
+#include <gtest/gtest.h>
+
+#include "hub/device_session.hpp"
+
+namespace chainlab::hub {
+namespace {
+
+struct FakeServices : SessionServices {
+  std::optional<Error> refuse_admission;
+  std::vector<Error> refusals;
+  std::vector<std::pair<std::string, std::string>> telemetry;
+  int admitted = 0, disconnects = 0;
+  long reported_version = 1;
+
+  Result<bool> admit(const DeviceIdentity &) override {
+    if (refuse_admission)
+      return *refuse_admission;
+    ++admitted;
+    return true;
+  }
+  void record_telemetry(const DeviceIdentity &, const std::string &topic,
+                        const std::string &payload) override {
+    telemetry.emplace_back(topic, payload);
+  }
+  void record_refusal(const DeviceIdentity &, const Error &error) override {
+    refusals.push_back(error);
+  }
+  std::string twin(const DeviceIdentity &) override { return R"({"desired":{},"reported":{}})"; }
+  Result<long> patch_reported(const DeviceIdentity &, const std::string &json) override {
+    if (json.empty() || json.front() != '{')
+      return Error(Reason::malformed_request, "not a JSON object");
+    return ++reported_version;
+  }
+  void disconnected(const DeviceIdentity &) override { ++disconnects; }
+};
+
+mqtt::Connect azure_connect(const std::string &id = "widget-001") {
+  mqtt::Connect connect;
+  connect.client_id = id;
+  connect.username = "localhost:8883/" + id + "/?api-version=2021-04-12&DeviceClientType=node";
+  return connect;
+}
+
+class DeviceSessionTest : public ::testing::Test {
+protected:
+  DeviceSession session_{{"contoso", "widget-001", "company-x", "CN=Technician-Z",
+                          "CN=widget-001 <- CN=Technician-Z", "AA", "127.0.0.1:1"},
+                         services_};
+  FakeServices services_;
+
+  mqtt::ConnackCode connack(const SessionOutput &out) {
+    EXPECT_EQ(out.send.size(), 1u);
+    return std::get<mqtt::Connack>(out.send.at(0)).code;
+  }
+  void connect() { ASSERT_EQ(connack(session_.on_packet(azure_connect())), mqtt::ConnackCode::accepted); }
+  void expect_last_refusal(Reason reason) {
+    ASSERT_FALSE(services_.refusals.empty());
+    EXPECT_EQ(services_.refusals.back().reason(), reason) << services_.refusals.back().what();
+  }
+};
+
+TEST_F(DeviceSessionTest, AcceptsTheAzureDialect) {
+  connect();
+  EXPECT_TRUE(session_.connected());
+  EXPECT_EQ(services_.admitted, 1);
+}
+
+TEST_F(DeviceSessionTest, UsernameForms) {
+  EXPECT_EQ(username_device_id("hub.example/widget-001/?api-version=2021-04-12"), "widget-001");
+  EXPECT_EQ(username_device_id("localhost:4711/w:1/?api-version=x&DeviceClientType=y"), "w:1");
+  EXPECT_FALSE(username_device_id("widget-001"));
+  EXPECT_FALSE(username_device_id("host//?api-version=1"));
+  EXPECT_FALSE(username_device_id("host/widget-001/"));
+  EXPECT_EQ(normalise_topic("%24iothub/twin/GET/?$rid=1"), "$iothub/twin/GET/?$rid=1");
+}
+
+TEST_F(DeviceSessionTest, ConnectRefusalsAnswerConnack5WithAReason) {
+  struct Case {
+    std::string name;
+    mqtt::Connect connect;
+    Reason reason;
+  };
+  mqtt::Connect other_client = azure_connect("widget-002");
+  mqtt::Connect other_username = azure_connect();
+  other_username.username = "localhost/widget-002/?api-version=2021-04-12";
+  mqtt::Connect no_username = azure_connect();
+  no_username.username.reset();
+  mqtt::Connect with_password = azure_connect();
+  with_password.password = "secret";
+  std::vector<Case> cases = {
+      {"fail/client-id-is-not-the-cn", other_client, Reason::device_id_mismatch},
+      {"fail/username-names-another-device", other_username, Reason::device_id_mismatch},
+      {"fail/no-username", no_username, Reason::malformed_request},
+      {"fail/password-with-x509", with_password, Reason::unauthorized},
+  };
+  for (const auto &c : cases) {
+    FakeServices services;
+    DeviceSession session({"contoso", "widget-001", "", "", "", "", ""}, services);
+    auto out = session.on_packet(c.connect);
+    ASSERT_EQ(out.send.size(), 1u) << c.name;
+    EXPECT_EQ(std::get<mqtt::Connack>(out.send[0]).code, mqtt::ConnackCode::not_authorized) << c.name;
+    EXPECT_TRUE(out.close) << c.name;
+    ASSERT_EQ(services.refusals.size(), 1u) << c.name;
+    EXPECT_EQ(services.refusals[0].reason(), c.reason) << c.name;
+    EXPECT_EQ(services.admitted, 0) << c.name;
+  }
+}
+
+TEST_F(DeviceSessionTest, AdmissionRefusalAndProtocolLevel) {
+  services_.refuse_admission = Error(Reason::device_disabled, "disabled");
+  EXPECT_EQ(connack(session_.on_packet(azure_connect())), mqtt::ConnackCode::not_authorized);
+  expect_last_refusal(Reason::device_disabled);
+  mqtt::Connect old = azure_connect();
+  old.protocol_level = 3;
+  FakeServices services;
+  DeviceSession session({"contoso", "widget-001", "", "", "", "", ""}, services);
+  auto out = session.on_packet(old);
+  EXPECT_EQ(std::get<mqtt::Connack>(out.send[0]).code, mqtt::ConnackCode::unacceptable_protocol);
+}
+
+TEST_F(DeviceSessionTest, TelemetryAtQos0And1) {
+  connect();
+  auto qos0 = session_.on_packet(mqtt::Publish{"devices/widget-001/messages/events/", "{\"t\":1}", 0, false, false, 0});
+  EXPECT_TRUE(qos0.send.empty());
+  auto qos1 = session_.on_packet(mqtt::Publish{"devices/widget-001/messages/events/a=b", "x", 1, false, false, 9});
+  ASSERT_EQ(qos1.send.size(), 1u);
+  EXPECT_EQ(std::get<mqtt::Puback>(qos1.send[0]).packet_id, 9);
+  ASSERT_EQ(services_.telemetry.size(), 2u);
+  EXPECT_EQ(services_.telemetry[0].second, "{\"t\":1}");
+}
+
+TEST_F(DeviceSessionTest, PublishingToAnotherDevicesTopicIsRefused) {
+  connect();
+  auto out = session_.on_packet(mqtt::Publish{"devices/widget-002/messages/events/", "spoof", 1, false, false, 3});
+  EXPECT_TRUE(out.close);
+  EXPECT_TRUE(out.send.empty());
+  expect_last_refusal(Reason::topic_not_allowed);
+  EXPECT_TRUE(services_.telemetry.empty());
+}
+
+TEST_F(DeviceSessionTest, SubscriptionsAreLimitedToItsOwnTopics) {
+  connect();
+  auto out = session_.on_packet(mqtt::Subscribe{
+      5, {{"devices/widget-001/messages/devicebound/#", 1},
+          {"devices/widget-002/messages/devicebound/#", 1},
+          {"%24iothub/twin/res/#", 0},
+          {"#", 0}}});
+  auto suback = std::get<mqtt::Suback>(out.send.at(0));
+  EXPECT_EQ(suback.return_codes, (std::vector<std::uint8_t>{1, mqtt::kSubackFailure, 0, mqtt::kSubackFailure}));
+  expect_last_refusal(Reason::topic_not_allowed);
+  auto c2d = session_.cloud_to_device("%24.to=x", "hello");
+  ASSERT_TRUE(c2d);
+  EXPECT_EQ(std::get<mqtt::Publish>(*c2d).topic, "devices/widget-001/messages/devicebound/%24.to=x");
+}
+
+TEST_F(DeviceSessionTest, NoCloudToDeviceWithoutSubscription) {
+  connect();
+  EXPECT_FALSE(session_.cloud_to_device("", "hello"));
+}
+
+TEST_F(DeviceSessionTest, TwinGetAndReportedPatch) {
+  connect();
+  auto get = session_.on_packet(mqtt::Publish{"$iothub/twin/GET/?$rid=7", "", 0, false, false, 0});
+  EXPECT_EQ(std::get<mqtt::Publish>(get.send.at(0)).topic, "$iothub/twin/res/200/?$rid=7");
+  auto patch = session_.on_packet(mqtt::Publish{"%24iothub/twin/PATCH/properties/reported/?$rid=8",
+                                                "{\"fw\":\"1.2\"}", 0, false, false, 0});
+  EXPECT_EQ(std::get<mqtt::Publish>(patch.send.at(0)).topic, "$iothub/twin/res/204/?$rid=8&$version=2");
+}
+
+TEST_F(DeviceSessionTest, PacketsBeforeConnectAndSecondConnectClose) {
+  auto early = session_.on_packet(mqtt::Pingreq{});
+  EXPECT_TRUE(early.close);
+  expect_last_refusal(Reason::malformed_packet);
+  FakeServices services;
+  DeviceSession session({"contoso", "widget-001", "", "", "", "", ""}, services);
+  session.on_packet(azure_connect());
+  EXPECT_TRUE(session.on_packet(azure_connect()).close);
+  EXPECT_TRUE(std::holds_alternative<mqtt::Pingresp>(session.on_packet(mqtt::Pingreq{}).send.at(0)));
+}
+
+} // namespace
+} // namespace chainlab::hub
