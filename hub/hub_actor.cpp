@@ -3,10 +3,12 @@
 #include <filesystem>
 #include <iomanip>
 #include <map>
+#include <thread>
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "hsm/file_key_store.hpp"
+#include "hub/device_gateway.hpp"
 #include "hub/service_api.hpp"
 #include "net/https_server.hpp"
 #include "net/tls_context.hpp"
@@ -95,17 +97,35 @@ void serve_hub(const std::string &state_dir, std::uint16_t api_port, Narrator &n
   auto context = net::make_server_context({server_cert.get(), &chain, tls_key.get()}, nullptr);
   registry::HubRegistry registry(paths.db());
   CaRegistration registration(registry, narrator);
+
+  // Devices: one MQTT-over-TLS listener per named hub, on every core.
+  DeviceGateway gateway(registry, narrator, {server_cert.get(), &chain, tls_key.get()});
+  for (const auto &hub : registry.hub_names()) {
+    std::uint16_t port = gateway.listen(hub, 0);
+    pki::write_file_atomically(paths.root + "/hubs/" + hub + ".mqtt.port",
+                               std::to_string(port) + "\n");
+    narrator.say("[" + hub + "] devices connect with MQTT over mutual TLS to localhost:" +
+                 std::to_string(port));
+  }
+  gateway.start(std::max(2u, std::thread::hardware_concurrency()));
+
+  ServiceContext service{registry, registration,
+                         [&](const std::string &hub, const std::string &device,
+                             const std::string &properties, const std::string &payload) {
+                           gateway.send_cloud_to_device(hub, device, properties, payload);
+                         }};
   net::HttpsServer api(
       context.get(),
       [&](const HttpRequest &request, const net::PeerInfo &peer) {
         narrator.say("<- " + peer.address + ": " + request.method + " " + request.target);
-        return handle_service_request(registry, registration, request);
+        return handle_service_request(service, request);
       },
       "127.0.0.1", api_port);
   pki::write_file_atomically(state_dir + "/api.port", std::to_string(api.port()) + "\n");
   narrator.say("service API listening on https://127.0.0.1:" + std::to_string(api.port()));
-  api.run();
-  narrator.say("service API stopped");
+  api.run(); // until SIGINT/SIGTERM
+  gateway.stop();
+  narrator.say("hub stopped");
 }
 
 void print_events(const std::string &state_dir, const std::string &hub, std::ostream &out) {

@@ -1,5 +1,6 @@
 #include "hub/service_api.hpp"
 
+#include <cctype>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -83,9 +84,126 @@ std::string bearer_token(const HttpRequest &request) {
   return authorization.rfind(scheme, 0) == 0 ? authorization.substr(scheme.size()) : "";
 }
 
+// query_parameter returns the percent-decoded value of |name| in |target|.
+std::string query_parameter(const std::string &target, const std::string &name) {
+  auto question = target.find('?');
+  if (question == std::string::npos)
+    return "";
+  std::string query = target.substr(question + 1);
+  for (size_t start = 0; start <= query.size();) {
+    size_t end = query.find('&', start);
+    if (end == std::string::npos)
+      end = query.size();
+    std::string pair = query.substr(start, end - start);
+    if (pair.rfind(name + "=", 0) == 0) {
+      std::string raw = pair.substr(name.size() + 1), value;
+      for (size_t i = 0; i < raw.size(); ++i) {
+        if (raw[i] == '%' && i + 2 < raw.size() &&
+            std::isxdigit(static_cast<unsigned char>(raw[i + 1])) &&
+            std::isxdigit(static_cast<unsigned char>(raw[i + 2]))) {
+          value += char(std::stoi(raw.substr(i + 1, 2), nullptr, 16));
+          i += 2;
+        } else {
+          value += raw[i] == '+' ? ' ' : raw[i];
+        }
+      }
+      return value;
+    }
+    start = end + 1;
+  }
+  return "";
+}
+
 long after_id(const std::string &target) {
-  auto at = target.find("after=");
-  return at == std::string::npos ? 0 : std::atol(target.c_str() + at + 6);
+  return std::atol(query_parameter(target, "after").c_str());
+}
+
+json device_json(const registry::DeviceRecord &device) {
+  json out = {{"deviceId", device.device_id},
+              {"status", device.enabled ? "enabled" : "disabled"},
+              {"registration", device.registration},
+              {"ca", device.ca_name},
+              {"issuer", device.issuer_subject},
+              {"chain", device.chain_subjects},
+              {"thumbprint", device.thumbprint}};
+  if (device.first_connected)
+    out["firstConnected"] = pki::format_time(*device.first_connected);
+  if (device.last_connected)
+    out["lastConnected"] = pki::format_time(*device.last_connected);
+  return out;
+}
+
+Result<registry::DeviceQuery> device_query(const std::string &target) {
+  registry::DeviceQuery query;
+  query.ca_name = query_parameter(target, "ca");
+  query.issuer_subject = query_parameter(target, "issuer");
+  query.chain_contains = query_parameter(target, "under");
+  for (auto [name, field] : {std::pair{"from", &query.connected_from},
+                             std::pair{"until", &query.connected_until}}) {
+    std::string text = query_parameter(target, name);
+    if (text.empty())
+      continue;
+    auto when = pki::parse_time(text);
+    if (!when)
+      return Error(Reason::malformed_request, std::string("query parameter \"") + name +
+                                                  "\": expected ISO 8601 like 2026-07-01T00:00:00Z");
+    *field = *when;
+  }
+  std::string status = query_parameter(target, "status");
+  if (status == "enabled" || status == "disabled")
+    query.enabled = status == "enabled";
+  else if (!status.empty())
+    return Error(Reason::malformed_request,
+                 "query parameter \"status\": expected enabled or disabled");
+  return query;
+}
+
+HttpResponse device_request(ServiceContext &context, const std::string &hub,
+                            const HttpRequest &request, const std::vector<std::string> &parts) {
+  auto &registry = context.registry;
+  const std::string &method = request.method;
+  if (parts.size() == 3 && method == "GET") {
+    auto query = device_query(request.target);
+    if (!query)
+      return error_response(query.error());
+    json list = json::array();
+    for (const auto &device : registry.query_devices(hub, query.value()))
+      list.push_back(device_json(device));
+    return json_response(200, {{"devices", list}, {"count", list.size()}});
+  }
+  if (parts.size() < 4)
+    return error_response(Error(Reason::not_found, "unknown devices path " + request.target));
+  const std::string &id = parts[3];
+  auto device = registry.find_device(hub, id);
+  if (!device)
+    return error_response(Error(Reason::not_found, "hub " + hub + " has no device \"" + id + "\""));
+  std::string action = parts.size() == 5 ? parts[4] : "";
+  if (parts.size() == 4 && method == "GET")
+    return json_response(200, device_json(*device));
+  if (parts.size() == 4 && method == "DELETE") {
+    registry.delete_device(hub, id);
+    return json_response(200, {{"deleted", id}});
+  }
+  if (method == "POST" && (action == "disable" || action == "enable")) {
+    registry.set_device_enabled(hub, id, action == "enable");
+    return json_response(200, device_json(*registry.find_device(hub, id)));
+  }
+  if (method == "GET" && action == "telemetry") {
+    json list = json::array();
+    for (const auto &record : registry.telemetry(hub, id))
+      list.push_back({{"time", pki::format_time(record.time)},
+                      {"topic", record.topic},
+                      {"payload", record.payload}});
+    return json_response(200, {{"telemetry", list}});
+  }
+  if (method == "POST" && action == "messages") {
+    if (!context.cloud_to_device)
+      return error_response(Error(Reason::not_found, "this hub runs no device gateway"));
+    context.cloud_to_device(hub, id, query_parameter(request.target, "properties"), request.body);
+    return json_response(202, {{"queued", true}, {"deviceId", id}});
+  }
+  return error_response(Error(Reason::not_found, method + " " + request.target +
+                                                     " is not part of the devices API"));
 }
 
 HttpResponse respond(const Result<registry::CaRecord> &result, int status = 200) {
@@ -162,9 +280,8 @@ HttpResponse certificate_request(registry::HubRegistry &registry,
 
 } // namespace
 
-HttpResponse handle_service_request(registry::HubRegistry &registry,
-                                    CaRegistration &registration,
-                                    const HttpRequest &request) {
+HttpResponse handle_service_request(ServiceContext &context, const HttpRequest &request) {
+  auto &registry = context.registry;
   auto parts = split_path(request.target);
   if (parts.size() < 3 || parts[0] != "hubs")
     return error_response(Error(Reason::not_found, "unknown path " + request.target));
@@ -174,7 +291,9 @@ HttpResponse handle_service_request(registry::HubRegistry &registry,
     return error_response(Error(Reason::unauthorized,
                                 "a valid bearer token for hub \"" + hub + "\" is required"));
   if (parts[2] == "certificates")
-    return certificate_request(registry, registration, hub, request, parts);
+    return certificate_request(registry, context.registration, hub, request, parts);
+  if (parts[2] == "devices")
+    return device_request(context, hub, request, parts);
   if (parts[2] == "events" && parts.size() == 3 && request.method == "GET")
     return events_response(registry, hub, request.target);
   return error_response(Error(Reason::not_found, "unknown path " + request.target));

@@ -10,15 +10,32 @@
 //   POST   /hubs/{hub}/certificates/{name}/disable | /enable
 //   DELETE /hubs/{hub}/certificates/{name}
 //   GET    /hubs/{hub}/events[?after=ID]
+//   GET    /hubs/{hub}/devices[?ca=NAME&issuer=SUBJECT&under=SUBJECT
+//                               &from=ISO8601&until=ISO8601&status=enabled|disabled]
+//   GET    /hubs/{hub}/devices/{id}
+//   GET    /hubs/{hub}/devices/{id}/telemetry
+//   POST   /hubs/{hub}/devices/{id}/disable | /enable
+//   DELETE /hubs/{hub}/devices/{id}
+//   POST   /hubs/{hub}/devices/{id}/messages[?properties=...]   (body: payload)
 #pragma once
+
+#include <functional>
 
 #include "core/http_message.hpp"
 #include "hub/ca_registration.hpp"
 
 namespace chainlab::hub {
 
-HttpResponse handle_service_request(registry::HubRegistry &registry,
-                                    CaRegistration &registration,
-                                    const HttpRequest &request);
+using CloudToDevice = std::function<void(const std::string &hub, const std::string &device_id,
+                                         const std::string &properties,
+                                         const std::string &payload)>;
+
+struct ServiceContext {
+  registry::HubRegistry &registry;
+  CaRegistration &registration;
+  CloudToDevice cloud_to_device; // may be empty (no device gateway)
+};
+
+HttpResponse handle_service_request(ServiceContext &context, const HttpRequest &request);
 
 } // namespace chainlab::hub

@@ -48,8 +48,9 @@ protected:
   HttpResponse call(const std::string &method, const std::string &path, const json &body = nullptr,
                     const std::string &hub = "contoso") {
     const std::string &token = hub == "contoso" ? contoso_token_ : attacker_token_;
+    hub::ServiceContext context{*registry_, *registration_, nullptr};
     return hub::handle_service_request(
-        *registry_, *registration_,
+        context,
         {method, "/hubs/" + hub + path, {{"Authorization", "Bearer " + token}},
          body.is_null() ? "" : body.dump()});
   }
@@ -213,13 +214,13 @@ TEST_F(HubRegistration, UploadRefusals) {
 }
 
 TEST_F(HubRegistration, ApiAuthorisationAndBadBodies) {
+  hub::ServiceContext context{*registry_, *registration_, nullptr};
   auto wrong = hub::handle_service_request(
-      *registry_, *registration_,
+      context,
       {"GET", "/hubs/contoso/certificates", {{"Authorization", "Bearer " + attacker_token_}}, ""});
   EXPECT_EQ(wrong.status, 401);
   EXPECT_EQ(wrong.header("X-Chainlab-Reason"), "unauthorized");
-  auto none = hub::handle_service_request(*registry_, *registration_,
-                                          {"GET", "/hubs/contoso/certificates", {}, ""});
+  auto none = hub::handle_service_request(context, {"GET", "/hubs/contoso/certificates", {}, ""});
   EXPECT_EQ(none.status, 401);
   auto bad = call("PUT", "/certificates/x", json{{"cert", company_pem_}});
   EXPECT_EQ(bad.header("X-Chainlab-Reason"), "malformed_request");

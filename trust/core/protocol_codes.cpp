@@ -1,5 +1,7 @@
 #include "core/protocol_codes.hpp"
 
+#include <openssl/ssl.h>
+
 namespace chainlab {
 
 int http_status(Reason reason) {
@@ -67,6 +69,37 @@ int http_status(Reason reason) {
     return 500;
   }
   return 500;
+}
+
+int tls_alert(Reason reason) {
+  switch (reason) {
+  case Reason::issuer_missing:
+  case Reason::ca_unknown:
+  case Reason::ca_unverified:
+  case Reason::ca_disabled:
+  case Reason::not_a_ca:
+  case Reason::path_len_exceeded:
+    return SSL_AD_UNKNOWN_CA;
+  case Reason::cert_expired:
+    return SSL_AD_CERTIFICATE_EXPIRED;
+  case Reason::wrong_purpose:
+    return SSL_AD_UNSUPPORTED_CERTIFICATE;
+  case Reason::signature_invalid:
+    return SSL_AD_DECRYPT_ERROR;
+  case Reason::client_cert_missing:
+    return SSL_AD_CERTIFICATE_REQUIRED;
+  default:
+    return SSL_AD_BAD_CERTIFICATE;
+  }
+}
+
+int connack_code(Reason reason) {
+  switch (reason) {
+  case Reason::malformed_packet:
+    return 1; // only for an unacceptable protocol version; callers decide
+  default:
+    return 5;
+  }
 }
 
 } // namespace chainlab

@@ -8,5 +8,11 @@ namespace chainlab {
 
 // http_status is the HTTP status an EST or service API refusal carries.
 int http_status(Reason reason);
+// tls_alert is the TLS alert (SSL_AD_*) a refused client certificate gets.
+int tls_alert(Reason reason);
+// connack_code is the MQTT 3.1.1 CONNACK return code for a refusal after
+// TLS: 5 (not authorised) for every authorisation failure, so that SDKs
+// report an authentication error.
+int connack_code(Reason reason);
 
 } // namespace chainlab

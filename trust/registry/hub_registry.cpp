@@ -130,6 +130,15 @@ bool HubRegistry::hub_exists(const std::string &hub) {
   return query.step();
 }
 
+std::vector<std::string> HubRegistry::hub_names() {
+  std::lock_guard lock(mutex_);
+  auto query = db_.prepare("SELECT name FROM hubs ORDER BY name");
+  std::vector<std::string> names;
+  while (query.step())
+    names.push_back(query.text(0));
+  return names;
+}
+
 bool HubRegistry::authorise(const std::string &hub, const std::string &token) {
   std::lock_guard lock(mutex_);
   auto query = db_.prepare("SELECT token_hash FROM hubs WHERE name = ?");

@@ -82,6 +82,7 @@ public:
   // hash is kept). Throws Error(config_invalid) if the name is taken.
   std::string create_hub(const std::string &hub);
   bool hub_exists(const std::string &hub);
+  std::vector<std::string> hub_names();
   // authorise checks a bearer token against |hub|'s.
   bool authorise(const std::string &hub, const std::string &token);
 

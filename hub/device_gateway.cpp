@@ -1,0 +1,431 @@
+// Structure follows Boost.Beast's async servers: a strand per connection,
+// do_x/on_x pairs, a deadline on every phase, one write in flight, and the
+// shared connection map holding weak_ptrs.
+#include "hub/device_gateway.hpp"
+
+#include <utility> // Boost 1.74's asio needs it before GCC 12 headers
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+
+#include <deque>
+#include <map>
+#include <thread>
+
+#include "core/clock.hpp"
+#include "core/protocol_codes.hpp"
+#include "hub/device_session.hpp"
+#include "hub/gateway_services.hpp"
+#include "mqtt/codec.hpp"
+#include "ossl/errors.hpp"
+#include "pki/chain_validation.hpp"
+#include "pki/inspect.hpp"
+#include "pki/policy.hpp"
+
+namespace chainlab::hub {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+constexpr auto kHandshakeDeadline = std::chrono::seconds(10);
+constexpr auto kShutdownDeadline = std::chrono::seconds(2);
+
+// The verify error whose alert OpenSSL sends is the one tls_alert() names.
+int verify_error_for_alert(int alert) {
+  switch (alert) {
+  case SSL_AD_UNKNOWN_CA: return X509_V_ERR_CERT_UNTRUSTED;
+  case SSL_AD_CERTIFICATE_EXPIRED: return X509_V_ERR_CERT_HAS_EXPIRED;
+  case SSL_AD_UNSUPPORTED_CERTIFICATE: return X509_V_ERR_INVALID_PURPOSE;
+  case SSL_AD_DECRYPT_ERROR: return X509_V_ERR_CERT_SIGNATURE_FAILURE;
+  default: return X509_V_ERR_CERT_REJECTED;
+  }
+}
+
+struct PendingMessage {
+  std::string properties;
+  std::string payload;
+};
+
+class Connection;
+
+// Tenant: one named hub's listener, TLS context and trust anchors.
+struct Tenant {
+  std::string name;
+  ossl::Ptr<SSL_CTX> native;
+  std::unique_ptr<asio::ssl::context> context;
+  std::unique_ptr<tcp::acceptor> acceptor;
+};
+
+} // namespace
+
+struct DeviceGateway::Impl {
+  Impl(registry::HubRegistry &r, Narrator &n, const net::TlsIdentity &id)
+      : registry(r), narrator(n), identity(id), services(r, n),
+        ssl_index(SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr)) {}
+
+  void do_accept(Tenant &tenant);
+  // attach makes |connection| the device's live one; an older connection of
+  // the same device is dropped and the duplicate recorded.
+  void attach(const std::shared_ptr<Connection> &connection);
+  void detach(const Connection *connection);
+  std::deque<PendingMessage> take_pending(const std::string &key);
+
+  registry::HubRegistry &registry;
+  Narrator &narrator;
+  net::TlsIdentity identity;
+  GatewayServices services;
+  int ssl_index;
+  asio::io_context io;
+  std::vector<std::unique_ptr<Tenant>> tenants;
+  std::vector<std::thread> threads;
+  std::mutex connections_mutex;
+  std::map<std::string, std::weak_ptr<Connection>> connections; // "hub/device"
+  std::map<std::string, std::deque<PendingMessage>> pending;
+};
+
+namespace {
+
+class Connection : public std::enable_shared_from_this<Connection> {
+public:
+  Connection(tcp::socket socket, Tenant &tenant, DeviceGateway::Impl &gateway)
+      : stream_(std::move(socket), *tenant.context), deadline_(stream_.get_executor()),
+        tenant_(tenant), gateway_(gateway) {
+    boost::system::error_code ignored;
+    auto endpoint = stream_.lowest_layer().remote_endpoint(ignored);
+    identity_.hub = tenant.name;
+    identity_.peer_address = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  }
+
+  void start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_handshake(); });
+  }
+
+  // Called from the handshake's verify callback, on this connection's strand.
+  bool verify_chain(X509_STORE_CTX *store_ctx) {
+    X509 *leaf = X509_STORE_CTX_get0_cert(store_ctx);
+    pki::CertList presented;
+    STACK_OF(X509) *untrusted = X509_STORE_CTX_get0_untrusted(store_ctx);
+    for (int i = 0; untrusted && i < sk_X509_num(untrusted); ++i)
+      if (X509_cmp(sk_X509_value(untrusted, i), leaf) != 0)
+        presented.push_back(ossl::up_ref(sk_X509_value(untrusted, i)));
+    std::vector<pki::TrustAnchor> anchors;
+    for (const auto &ca : gateway_.registry.list_cas(tenant_.name))
+      anchors.push_back({ca.name, pki::parse_certificate(ca.certificate_pem, ca.name),
+                         ca.verified, ca.enabled});
+    std::string subject = pki::subject_text(leaf);
+    auto cn = pki::common_name(X509_get_subject_name(leaf));
+    Result<pki::ValidatedChain> verdict =
+        !cn || !pki::is_valid_device_id(*cn)
+            ? Result<pki::ValidatedChain>(Error(
+                  Reason::invalid_device_id,
+                  "client certificate " + subject +
+                      ": its CN is not a device ID (1 to 128 of A-Z a-z 0-9 - . _ :, no NUL)"))
+            : pki::validate_device_chain(leaf, presented, anchors, now());
+    if (!verdict) {
+      identity_.device_id = cn.value_or(subject);
+      gateway_.services.record_refusal(identity_, verdict.error());
+      X509_STORE_CTX_set_error(store_ctx,
+                               verify_error_for_alert(tls_alert(verdict.error().reason())));
+      return false;
+    }
+    const auto &chain = verdict.value();
+    identity_.device_id = *cn;
+    identity_.ca_name = chain.anchor_name;
+    identity_.issuer_subject = chain.issuer_subject;
+    identity_.thumbprint = pki::sha256_fingerprint(leaf);
+    for (const auto &cert : chain.chain)
+      identity_.chain_subjects += (identity_.chain_subjects.empty() ? "" : " <- ") +
+                                  pki::subject_text(cert.get());
+    verified_ = true;
+    return true;
+  }
+
+  void deliver(const PendingMessage &message) {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this(), message] {
+      if (!self->session_ || self->closing_)
+        return;
+      if (auto packet = self->session_->cloud_to_device(message.properties, message.payload))
+        self->queue(*packet);
+    });
+  }
+  void drop_as_duplicate() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_close(); });
+  }
+  std::string key() const { return identity_.hub + "/" + identity_.device_id; }
+
+private:
+  void arm_deadline(std::chrono::steady_clock::duration after) {
+    deadline_.expires_after(after);
+    deadline_.async_wait([weak = weak_from_this()](boost::system::error_code error) {
+      if (auto self = weak.lock(); self && !error) {
+        boost::system::error_code ignored;
+        self->stream_.lowest_layer().close(ignored); // deadline passed: cut it
+      }
+    });
+  }
+
+  void do_handshake() {
+    SSL_set_ex_data(stream_.native_handle(), gateway_.ssl_index, this);
+    arm_deadline(kHandshakeDeadline);
+    stream_.async_handshake(asio::ssl::stream_base::server,
+                            [self = shared_from_this()](boost::system::error_code error) {
+                              self->on_handshake(error);
+                            });
+  }
+
+  void on_handshake(boost::system::error_code error) {
+    if (error) {
+      if (!verified_ && !SSL_get0_peer_certificate(stream_.native_handle()) &&
+          identity_.device_id.empty()) {
+        identity_.device_id = "(no certificate)";
+        gateway_.services.record_refusal(
+            identity_, Error(Reason::client_cert_missing,
+                             "the TLS client from " + identity_.peer_address +
+                                 " presented no certificate (" + error.message() + ")"));
+      }
+      ossl::drain_errors();
+      return close_socket();
+    }
+    session_.emplace(identity_, gateway_.services);
+    arm_deadline(kHandshakeDeadline); // CONNECT must follow promptly
+    do_read();
+  }
+
+  void do_read() {
+    stream_.async_read_some(asio::buffer(read_buffer_),
+                            [self = shared_from_this()](boost::system::error_code error,
+                                                        std::size_t size) {
+                              self->on_read(error, size);
+                            });
+  }
+
+  void on_read(boost::system::error_code error, std::size_t size) {
+    if (error)
+      return finish();
+    inbound_.insert(inbound_.end(), read_buffer_.begin(), read_buffer_.begin() + long(size));
+    bool was_connected = session_->connected();
+    try {
+      while (!closing_) {
+        auto frame = mqtt::read_frame(inbound_);
+        if (frame.status != mqtt::Frame::Status::complete)
+          break;
+        auto packet = mqtt::decode_packet(
+            frame.first_byte,
+            std::span(inbound_).subspan(frame.header_size, frame.remaining_length));
+        inbound_.erase(inbound_.begin(), inbound_.begin() + long(frame.total_size()));
+        if (!packet) {
+          gateway_.services.record_refusal(identity_, packet.error());
+          return do_close();
+        }
+        handle(session_->on_packet(packet.value()));
+      }
+    } catch (const Error &malformed) { // framing errors from read_frame
+      gateway_.services.record_refusal(identity_, malformed);
+      return do_close();
+    }
+    if (!was_connected && session_->connected())
+      gateway_.attach(shared_from_this());
+    if (closing_)
+      return;
+    // MQTT 3.1.1: silence for 1.5 keep-alive periods ends the session.
+    arm_deadline(session_->connected() ? session_->keep_alive() * 3 / 2 : kHandshakeDeadline);
+    do_read();
+  }
+
+  void handle(const SessionOutput &output) {
+    for (const auto &packet : output.send)
+      queue(packet);
+    if (std::any_of(output.send.begin(), output.send.end(), [](const mqtt::Packet &p) {
+          return std::holds_alternative<mqtt::Suback>(p);
+        }))
+      for (const auto &message : gateway_.take_pending(key()))
+        if (auto packet = session_->cloud_to_device(message.properties, message.payload))
+          queue(*packet);
+    if (output.close)
+      closing_ = true;
+    if (closing_ && writes_.empty())
+      do_close();
+  }
+
+  void queue(const mqtt::Packet &packet) {
+    writes_.push_back(mqtt::encode(packet));
+    if (writes_.size() == 1)
+      do_write();
+  }
+
+  void do_write() {
+    asio::async_write(stream_, asio::buffer(writes_.front()),
+                      [self = shared_from_this()](boost::system::error_code error, std::size_t) {
+                        self->on_write(error);
+                      });
+  }
+
+  void on_write(boost::system::error_code error) {
+    if (error)
+      return finish();
+    writes_.pop_front();
+    if (!writes_.empty())
+      return do_write();
+    if (closing_)
+      do_close();
+  }
+
+  void do_close() {
+    if (shut_down_)
+      return;
+    shut_down_ = closing_ = true;
+    arm_deadline(kShutdownDeadline);
+    stream_.async_shutdown([self = shared_from_this()](boost::system::error_code) {
+      self->finish();
+    });
+  }
+
+  void finish() {
+    if (finished_)
+      return;
+    finished_ = true;
+    deadline_.cancel();
+    if (session_ && session_->connected())
+      gateway_.detach(this);
+    close_socket();
+  }
+
+  void close_socket() {
+    boost::system::error_code ignored;
+    deadline_.cancel();
+    stream_.lowest_layer().close(ignored);
+  }
+
+  asio::ssl::stream<tcp::socket> stream_;
+  asio::steady_timer deadline_;
+  Tenant &tenant_;
+  DeviceGateway::Impl &gateway_;
+  DeviceIdentity identity_;
+  bool verified_ = false, closing_ = false, shut_down_ = false, finished_ = false;
+  std::optional<DeviceSession> session_;
+  std::array<std::uint8_t, 16 * 1024> read_buffer_{};
+  std::vector<std::uint8_t> inbound_;
+  std::deque<std::vector<std::uint8_t>> writes_;
+};
+
+int verify_device_certificate(X509_STORE_CTX *store_ctx, void *gateway_arg) {
+  auto &gateway = *static_cast<DeviceGateway::Impl *>(gateway_arg);
+  SSL *ssl = static_cast<SSL *>(
+      X509_STORE_CTX_get_ex_data(store_ctx, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  auto *connection = static_cast<Connection *>(SSL_get_ex_data(ssl, gateway.ssl_index));
+  return connection && connection->verify_chain(store_ctx) ? 1 : 0;
+}
+
+} // namespace
+
+void DeviceGateway::Impl::do_accept(Tenant &tenant) {
+  tenant.acceptor->async_accept(asio::make_strand(io), [this, &tenant](
+                                                           boost::system::error_code error,
+                                                           tcp::socket socket) {
+    if (!error)
+      std::make_shared<Connection>(std::move(socket), tenant, *this)->start();
+    if (tenant.acceptor->is_open())
+      do_accept(tenant);
+  });
+}
+
+void DeviceGateway::Impl::attach(const std::shared_ptr<Connection> &connection) {
+  std::shared_ptr<Connection> older;
+  {
+    std::lock_guard lock(connections_mutex);
+    auto &slot = connections[connection->key()];
+    older = slot.lock();
+    slot = connection;
+  }
+  if (older && older != connection) {
+    auto slash = connection->key().find('/');
+    std::string hub = connection->key().substr(0, slash), device = connection->key().substr(slash + 1);
+    services.record_event(hub, "duplicate_connection", "duplicate_connection", device,
+                          "device " + device + " connected again while connected: the older "
+                          "connection was dropped (two holders of one identity: a clone?)");
+    older->drop_as_duplicate();
+  }
+}
+
+void DeviceGateway::Impl::detach(const Connection *connection) {
+  std::lock_guard lock(connections_mutex);
+  auto found = connections.find(connection->key());
+  if (found != connections.end() && found->second.lock().get() == connection)
+    connections.erase(found);
+}
+
+std::deque<PendingMessage> DeviceGateway::Impl::take_pending(const std::string &key) {
+  std::lock_guard lock(connections_mutex);
+  auto found = pending.find(key);
+  if (found == pending.end())
+    return {};
+  auto messages = std::move(found->second);
+  pending.erase(found);
+  return messages;
+}
+
+DeviceGateway::DeviceGateway(registry::HubRegistry &registry, Narrator &narrator,
+                             const net::TlsIdentity &identity)
+    : impl_(std::make_unique<Impl>(registry, narrator, identity)) {}
+
+DeviceGateway::~DeviceGateway() { stop(); }
+
+std::uint16_t DeviceGateway::listen(const std::string &hub, std::uint16_t port) {
+  auto tenant = std::make_unique<Tenant>();
+  tenant->name = hub;
+  tenant->native = net::make_server_context(impl_->identity, nullptr);
+  SSL_CTX *native = tenant->native.get();
+  SSL_CTX_set_verify(native, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  SSL_CTX_set_cert_verify_callback(native, verify_device_certificate, impl_.get());
+  SSL_CTX_up_ref(native);
+  tenant->context = std::make_unique<asio::ssl::context>(native);
+  tenant->acceptor = std::make_unique<tcp::acceptor>(
+      impl_->io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  std::uint16_t chosen = tenant->acceptor->local_endpoint().port();
+  impl_->do_accept(*tenant);
+  impl_->tenants.push_back(std::move(tenant));
+  return chosen;
+}
+
+void DeviceGateway::start(unsigned threads) {
+  for (unsigned i = 0; i < threads; ++i)
+    impl_->threads.emplace_back([this] { impl_->io.run(); });
+}
+
+void DeviceGateway::stop() {
+  for (auto &tenant : impl_->tenants)
+    asio::post(impl_->io, [&tenant] {
+      boost::system::error_code ignored;
+      tenant->acceptor->close(ignored);
+    });
+  impl_->io.stop();
+  for (auto &thread : impl_->threads)
+    if (thread.joinable())
+      thread.join();
+  impl_->threads.clear();
+}
+
+void DeviceGateway::send_cloud_to_device(const std::string &hub, const std::string &device_id,
+                                         const std::string &properties,
+                                         const std::string &payload) {
+  std::shared_ptr<Connection> live;
+  {
+    std::lock_guard lock(impl_->connections_mutex);
+    auto found = impl_->connections.find(hub + "/" + device_id);
+    if (found != impl_->connections.end())
+      live = found->second.lock();
+    if (!live)
+      impl_->pending[hub + "/" + device_id].push_back({properties, payload});
+  }
+  if (live)
+    live->deliver({properties, payload});
+}
+
+bool DeviceGateway::is_connected(const std::string &hub, const std::string &device_id) {
+  std::lock_guard lock(impl_->connections_mutex);
+  auto found = impl_->connections.find(hub + "/" + device_id);
+  return found != impl_->connections.end() && !found->second.expired();
+}
+
+} // namespace chainlab::hub

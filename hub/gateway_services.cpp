@@ -1,0 +1,89 @@
+#include "hub/gateway_services.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "core/clock.hpp"
+
+namespace chainlab::hub {
+
+void GatewayServices::record_event(const std::string &hub, const std::string &kind,
+                                   const std::string &reason, const std::string &subject,
+                                   const std::string &detail) {
+  registry_.add_event({0, hub, now(), kind, reason, subject, detail});
+  if (reason.empty())
+    narrator_.say("[" + hub + "] " + detail);
+  else
+    narrator_.refuse(reason, "[" + hub + "] " + detail);
+}
+
+Result<bool> GatewayServices::admit(const DeviceIdentity &device) {
+  auto existing = registry_.find_device(device.hub, device.device_id);
+  if (existing && !existing->enabled)
+    return Error(Reason::device_disabled, "device " + device.device_id + " is disabled on hub " +
+                                              device.hub);
+  registry::DeviceRecord record;
+  record.hub = device.hub;
+  record.device_id = device.device_id;
+  record.enabled = true;
+  record.registration = existing ? existing->registration : "ca";
+  record.ca_name = device.ca_name;
+  record.issuer_subject = device.issuer_subject;
+  record.chain_subjects = device.chain_subjects;
+  record.thumbprint = device.thumbprint;
+  record.first_connected = now();
+  record.last_connected = now();
+  registry_.upsert_device(record);
+  if (existing)
+    record_event(device.hub, "device_connected", "", device.device_id,
+                 "device " + device.device_id + " connected from " + device.peer_address);
+  else
+    record_event(device.hub, "device_registered", "", device.device_id,
+                 "device " + device.device_id + " connected for the first time and was "
+                 "registered: its chain " + device.chain_subjects + " ends at verified CA " +
+                 device.ca_name + " (no per-device registration needed)");
+  return true;
+}
+
+void GatewayServices::record_telemetry(const DeviceIdentity &device, const std::string &topic,
+                                       const std::string &payload) {
+  registry_.add_telemetry({device.hub, device.device_id, now(), topic, payload});
+  narrator_.say("[" + device.hub + "] telemetry from " + device.device_id + ": " +
+                payload.substr(0, 120));
+}
+
+void GatewayServices::record_refusal(const DeviceIdentity &device, const Error &error) {
+  record_event(device.hub, "refused", std::string(to_string(error.reason())),
+               device.device_id, error.detail());
+}
+
+std::string GatewayServices::twin(const DeviceIdentity &device) {
+  std::lock_guard lock(twins_mutex_);
+  auto &[version, reported] = reported_[device.hub + "/" + device.device_id];
+  nlohmann::json document = {{"desired", {{"$version", 1}}},
+                             {"reported", reported.empty() ? nlohmann::json::object()
+                                                           : nlohmann::json::parse(reported)}};
+  document["reported"]["$version"] = version == 0 ? 1 : version;
+  return document.dump();
+}
+
+Result<long> GatewayServices::patch_reported(const DeviceIdentity &device,
+                                             const std::string &json) {
+  auto patch = nlohmann::json::parse(json, nullptr, false);
+  if (patch.is_discarded() || !patch.is_object())
+    return Error(Reason::malformed_request,
+                 "reported-properties patch from " + device.device_id + " is not a JSON object");
+  std::lock_guard lock(twins_mutex_);
+  auto &[version, reported] = reported_[device.hub + "/" + device.device_id];
+  auto current = reported.empty() ? nlohmann::json::object() : nlohmann::json::parse(reported);
+  current.merge_patch(patch);
+  reported = current.dump();
+  version = version == 0 ? 2 : version + 1;
+  return version;
+}
+
+void GatewayServices::disconnected(const DeviceIdentity &device) {
+  record_event(device.hub, "device_disconnected", "", device.device_id,
+               "device " + device.device_id + " disconnected");
+}
+
+} // namespace chainlab::hub
