@@ -5,6 +5,7 @@
 #include "cli/run_main.hpp"
 #include "cli/show_identity.hpp"
 #include "device/device_actor.hpp"
+#include "device/hub_client.hpp"
 
 using namespace chainlab;
 
@@ -41,6 +42,45 @@ int main(int argc, char **argv) {
   enroll->callback([&] {
     Narrator narrator(actor::StateDir(state).load_config().name, std::cout);
     device::enroll_device(state, request, narrator);
+  });
+
+  device::HubEndpoint hub;
+  std::vector<std::string> messages;
+  double receive_seconds = 0;
+  std::size_t receive_count = 1;
+  auto add_hub_options = [&](CLI::App *command) {
+    command->add_option("--hub-port", hub.port, "the hub's MQTT port")->required();
+    command->add_option("--hub-fingerprint", hub.pinned_fingerprint,
+                        "SHA-256 fingerprint of the hub's service CA (pinned)")
+        ->required();
+    command->add_option("--hub-host", hub.host, "hub host name")->capture_default_str();
+  };
+  auto *connect = app.add_subcommand("connect", "connect to the hub (TLS client auth), then leave");
+  add_hub_options(connect);
+  connect->callback([&] {
+    Narrator narrator(actor::StateDir(state).load_config().name, std::cout);
+    device::HubClient client(state, hub, narrator);
+    client.connect();
+    client.disconnect();
+  });
+  auto *send = app.add_subcommand("send", "connect, send telemetry, optionally wait for messages");
+  add_hub_options(send);
+  send->add_option("--message", messages, "telemetry payload (repeatable)")->required();
+  send->add_option("--receive-seconds", receive_seconds,
+                   "then wait this long for cloud-to-device messages");
+  send->add_option("--receive-count", receive_count, "stop waiting after this many messages")
+      ->capture_default_str();
+  send->callback([&] {
+    Narrator narrator(actor::StateDir(state).load_config().name, std::cout);
+    device::HubClient client(state, hub, narrator);
+    client.connect();
+    if (receive_seconds > 0)
+      client.subscribe_cloud_to_device();
+    for (const auto &message : messages)
+      client.send_telemetry(message);
+    if (receive_seconds > 0)
+      client.receive(std::chrono::milliseconds(long(receive_seconds * 1000)), receive_count);
+    client.disconnect();
   });
 
   app.add_subcommand("show", "print the device identity, chain and key location")

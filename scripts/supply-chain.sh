@@ -84,6 +84,18 @@ done
 step "What widget-001 carries: its certificate, the installed chain, and where its key lives"
 "$bin/device" --state "$work/widget-001" show
 
+step "widget-001 connects to the hub for the first time: no per-device registration, its chain ends at Company-X's verified CA"
+hub_fp=$("$bin/hub" --state "$work/hub" fingerprint)
+mqtt_port=$(cat "$work/hub/hubs/company-x-hub.mqtt.port")
+"$bin/device" --state "$work/widget-001" send --hub-port "$mqtt_port" --hub-fingerprint "$hub_fp" \
+  --message '{"temperature":21.5,"humidity":40}'
+
+step "The hub's registry groups devices by the chain: everything installed by Technician-Z"
+curl -sS --cacert "$work/hub/hub-ca.pem" \
+  -H "Authorization: Bearer $(cat "$work/hub/hubs/company-x-hub.token")" \
+  "https://127.0.0.1:$(cat "$work/hub/api.port")/hubs/company-x-hub/devices?issuer=CN%3DTechnician-Z"
+echo
+
 step "What the hub recorded for Company-X's hub"
 "$bin/hub" --state "$work/hub" events --name company-x-hub
 

@@ -1,0 +1,159 @@
+#include "device/hub_client.hpp"
+
+#include "core/error.hpp"
+#include "mqtt/codec.hpp"
+#include "pki/inspect.hpp"
+
+namespace chainlab::device {
+namespace {
+
+constexpr auto kReplyTimeout = std::chrono::seconds(10);
+
+const char *connack_text(mqtt::ConnackCode code) {
+  switch (code) {
+  case mqtt::ConnackCode::accepted: return "accepted";
+  case mqtt::ConnackCode::unacceptable_protocol: return "unacceptable protocol version";
+  case mqtt::ConnackCode::identifier_rejected: return "identifier rejected";
+  case mqtt::ConnackCode::server_unavailable: return "server unavailable";
+  case mqtt::ConnackCode::bad_username_or_password: return "bad user name or password";
+  case mqtt::ConnackCode::not_authorized: return "not authorised";
+  }
+  return "unknown";
+}
+
+} // namespace
+
+HubClient::HubClient(const std::string &state_dir, HubEndpoint endpoint, Narrator &narrator)
+    : state_(state_dir), config_(state_.load_config()), endpoint_(std::move(endpoint)),
+      narrator_(narrator) {}
+
+HubClient::~HubClient() = default;
+
+void HubClient::write(const mqtt::Packet &packet) { connection_->write(mqtt::encode(packet)); }
+
+mqtt::Packet HubClient::await(bool (*wanted)(const mqtt::Packet &),
+                              std::chrono::milliseconds timeout, const std::string &what) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    auto frame = mqtt::read_frame(inbound_);
+    if (frame.status == mqtt::Frame::Status::complete) {
+      auto packet = mqtt::decode_packet(
+          frame.first_byte, std::span(inbound_).subspan(frame.header_size, frame.remaining_length));
+      inbound_.erase(inbound_.begin(), inbound_.begin() + long(frame.total_size()));
+      if (!packet)
+        throw Error(Reason::peer_refused, "the hub sent a malformed packet: " +
+                                              packet.error().detail());
+      if (auto *publish = std::get_if<mqtt::Publish>(&packet.value())) {
+        received_.push_back(publish->payload);
+        narrator_.say("<- hub: cloud-to-device message: " + publish->payload);
+        if (publish->qos == 1)
+          write(mqtt::Puback{publish->packet_id});
+      }
+      if (wanted(packet.value()))
+        return packet.value();
+      continue;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0)
+      throw Error(Reason::peer_refused, "no " + what + " from the hub within " +
+                                            std::to_string(timeout.count()) + " ms");
+    auto bytes = connection_->read_some(left);
+    inbound_.insert(inbound_.end(), bytes.begin(), bytes.end());
+  }
+}
+
+void HubClient::connect() {
+  store_ = state_.open_key_store(config_, false);
+  key_ = store_->load_key(actor::kIdentityKeyLabel);
+  certificate_ = state_.certificate();
+  intermediates_ = state_.intermediates();
+  identity_ = std::make_unique<net::TlsIdentity>(
+      net::TlsIdentity{certificate_.get(), &intermediates_, key_.get()});
+  tls_ = std::make_unique<net::PinnedClientContext>(endpoint_.pinned_fingerprint, endpoint_.host,
+                                                    identity_.get());
+  std::string where = endpoint_.host + ":" + std::to_string(endpoint_.port);
+  narrator_.say("-> hub at " + where + ": TLS with client certificate " + config_.subject +
+                " and its " + std::to_string(intermediates_.size()) +
+                " intermediate(s); the key proves possession from " + store_->describe());
+  try {
+    connection_ = std::make_unique<net::TlsConnection>(endpoint_.host, endpoint_.port, tls_->get(),
+                                                       std::chrono::milliseconds(kReplyTimeout));
+  } catch (const Error &error) {
+    if (!tls_->failure().empty())
+      throw Error(Reason::server_untrusted, "hub at " + where + ": " + tls_->failure());
+    if (error.reason() == Reason::server_untrusted)
+      throw Error(Reason::peer_refused, "the hub refused our certificate in the TLS handshake: " +
+                                            error.detail());
+    throw;
+  }
+  narrator_.check("the hub's certificate chains to the pinned hub CA (" + connection_->protocol() +
+                  ")");
+  mqtt::Connect connect;
+  connect.client_id = pki::common_name(X509_get_subject_name(certificate_.get())).value_or("");
+  connect.username = where + "/" + connect.client_id + "/?api-version=2021-04-12";
+  connect.keep_alive = 60;
+  write(connect);
+  mqtt::Packet reply;
+  try {
+    reply = await([](const mqtt::Packet &p) { return std::holds_alternative<mqtt::Connack>(p); },
+                  kReplyTimeout, "CONNACK");
+  } catch (const Error &error) {
+    // Under TLS 1.3 a refused certificate shows only now, as an alert.
+    throw Error(Reason::peer_refused, "the hub refused the connection: " + error.detail());
+  }
+  auto code = std::get<mqtt::Connack>(reply).code;
+  if (code != mqtt::ConnackCode::accepted)
+    throw Error(Reason::peer_refused, "the hub answered CONNACK " + std::to_string(int(code)) +
+                                          " (" + connack_text(code) + ")");
+  narrator_.check("hub accepted " + connect.client_id + " (CONNACK 0)");
+}
+
+void HubClient::send_telemetry(const std::string &payload) {
+  std::string topic =
+      "devices/" + pki::common_name(X509_get_subject_name(certificate_.get())).value_or("") +
+      "/messages/events/";
+  std::uint16_t id = next_packet_id_++;
+  write(mqtt::Publish{topic, payload, 1, false, false, id});
+  await([](const mqtt::Packet &p) { return std::holds_alternative<mqtt::Puback>(p); },
+        kReplyTimeout, "PUBACK");
+  narrator_.say("-> hub: telemetry " + payload + " (acknowledged, QoS 1)");
+}
+
+void HubClient::subscribe_cloud_to_device() {
+  std::string filter =
+      "devices/" + pki::common_name(X509_get_subject_name(certificate_.get())).value_or("") +
+      "/messages/devicebound/#";
+  write(mqtt::Subscribe{next_packet_id_++, {{filter, 1}}});
+  auto reply = await([](const mqtt::Packet &p) { return std::holds_alternative<mqtt::Suback>(p); },
+                     kReplyTimeout, "SUBACK");
+  if (std::get<mqtt::Suback>(reply).return_codes.at(0) == mqtt::kSubackFailure)
+    throw Error(Reason::peer_refused, "the hub refused the subscription to " + filter);
+  narrator_.say("-> hub: subscribed to " + filter);
+}
+
+std::vector<std::string> HubClient::receive(std::chrono::milliseconds duration,
+                                            std::size_t at_most) {
+  auto deadline = std::chrono::steady_clock::now() + duration;
+  while (received_.size() < at_most && std::chrono::steady_clock::now() < deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    try {
+      await([](const mqtt::Packet &p) { return std::holds_alternative<mqtt::Publish>(p); }, left,
+            "message");
+    } catch (const Error &) {
+      break; // the time is up
+    }
+  }
+  return received_;
+}
+
+void HubClient::disconnect() {
+  if (!connection_)
+    return;
+  write(mqtt::Disconnect{});
+  connection_->close();
+  connection_.reset();
+}
+
+} // namespace chainlab::device
