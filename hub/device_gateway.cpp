@@ -34,7 +34,7 @@ constexpr auto kShutdownDeadline = std::chrono::seconds(2);
 // The verify error whose alert OpenSSL sends is the one tls_alert() names.
 int verify_error_for_alert(int alert) {
   switch (alert) {
-  case SSL_AD_UNKNOWN_CA: return X509_V_ERR_CERT_UNTRUSTED;
+  case SSL_AD_UNKNOWN_CA: return X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
   case SSL_AD_CERTIFICATE_EXPIRED: return X509_V_ERR_CERT_HAS_EXPIRED;
   case SSL_AD_UNSUPPORTED_CERTIFICATE: return X509_V_ERR_INVALID_PURPOSE;
   case SSL_AD_DECRYPT_ERROR: return X509_V_ERR_CERT_SIGNATURE_FAILURE;
