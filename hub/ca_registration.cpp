@@ -228,6 +228,24 @@ Result<registry::CaRecord> CaRegistration::set_enabled(const std::string &hub,
   return record;
 }
 
+Result<registry::CaRecord> CaRegistration::set_onboarding(const std::string &hub,
+                                                          const std::string &name,
+                                                          const std::string &policy) {
+  if (policy != "first-connection" && policy != "pre-registered" && policy != "approval")
+    return Error(Reason::malformed_request,
+                 "field \"policy\": expected first-connection, pre-registered or approval, got \"" +
+                     policy + "\"");
+  auto found = find(hub, name);
+  if (!found)
+    return refuse(hub, name, found.error());
+  registry::CaRecord record = found.value();
+  record.onboarding = policy;
+  registry_.update_ca(record);
+  log_event(hub, "ca_onboarding", record.subject,
+            "devices under CA " + record.subject + " are now onboarded by " + policy);
+  return record;
+}
+
 Result<bool> CaRegistration::remove(const std::string &hub, const std::string &name) {
   auto found = find(hub, name);
   if (!found)

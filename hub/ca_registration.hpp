@@ -40,6 +40,9 @@ public:
   Result<registry::CaRecord> set_enabled(const std::string &hub, const std::string &name,
                                          bool enabled);
   Result<bool> remove(const std::string &hub, const std::string &name);
+  // set_onboarding: "first-connection", "pre-registered" or "approval".
+  Result<registry::CaRecord> set_onboarding(const std::string &hub, const std::string &name,
+                                            const std::string &policy);
 
 private:
   Result<registry::CaRecord> find(const std::string &hub, const std::string &name);

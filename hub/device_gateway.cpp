@@ -110,9 +110,12 @@ public:
       if (X509_cmp(sk_X509_value(untrusted, i), leaf) != 0)
         presented.push_back(ossl::up_ref(sk_X509_value(untrusted, i)));
     std::vector<pki::TrustAnchor> anchors;
-    for (const auto &ca : gateway_.registry.list_cas(tenant_.name))
+    std::map<std::string, std::string> onboarding; // CA name -> policy
+    for (const auto &ca : gateway_.registry.list_cas(tenant_.name)) {
       anchors.push_back({ca.name, pki::parse_certificate(ca.certificate_pem, ca.name),
                          ca.verified, ca.enabled});
+      onboarding[ca.name] = ca.onboarding;
+    }
     std::string subject = pki::subject_text(leaf);
     auto cn = pki::common_name(X509_get_subject_name(leaf));
     Result<pki::ValidatedChain> verdict =
@@ -122,6 +125,8 @@ public:
                   "client certificate " + subject +
                       ": its CN is not a device ID (1 to 128 of A-Z a-z 0-9 - . _ :, no NUL)"))
             : pki::validate_device_chain(leaf, presented, anchors, now());
+    if (!verdict && cn && registered_by_thumbprint(*cn, leaf))
+      return true;
     if (!verdict) {
       identity_.device_id = cn.value_or(subject);
       gateway_.services.record_refusal(identity_, verdict.error());
@@ -132,6 +137,7 @@ public:
     const auto &chain = verdict.value();
     identity_.device_id = *cn;
     identity_.ca_name = chain.anchor_name;
+    identity_.onboarding = onboarding[chain.anchor_name];
     identity_.issuer_subject = chain.issuer_subject;
     identity_.thumbprint = pki::sha256_fingerprint(leaf);
     for (const auto &cert : chain.chain)
@@ -155,6 +161,25 @@ public:
   std::string key() const { return identity_.hub + "/" + identity_.device_id; }
 
 private:
+  // registered_by_thumbprint: the one-to-one alternative to CA
+  // authentication. An operator registered this exact certificate's
+  // SHA-256 thumbprint for the device; it must also be valid now.
+  bool registered_by_thumbprint(const std::string &device_id, X509 *leaf) {
+    auto device = gateway_.registry.find_device(tenant_.name, device_id);
+    std::string thumbprint = pki::sha256_fingerprint(leaf);
+    if (!device || device->registration != "thumbprint" ||
+        pki::normalise_fingerprint(device->thumbprint) != pki::normalise_fingerprint(thumbprint) ||
+        pki::not_before(leaf) > now() || pki::not_after(leaf) <= now())
+      return false;
+    identity_.device_id = device_id;
+    identity_.authentication = "thumbprint";
+    identity_.thumbprint = thumbprint;
+    identity_.issuer_subject = pki::issuer_text(leaf);
+    identity_.chain_subjects = pki::subject_text(leaf) + " (thumbprint registration)";
+    verified_ = true;
+    return true;
+  }
+
   void arm_deadline(std::chrono::steady_clock::duration after) {
     deadline_.expires_after(after);
     deadline_.async_wait([weak = weak_from_this()](boost::system::error_code error) {

@@ -24,6 +24,10 @@ struct DeviceIdentity {
   std::string chain_subjects; // leaf first, " <- " separated
   std::string thumbprint;     // SHA-256 of the leaf
   std::string peer_address;
+  // "ca" when the chain ends at a verified CA (whose onboarding policy
+  // applies), "thumbprint" when the certificate was registered one-to-one.
+  std::string authentication = "ca";
+  std::string onboarding = "first-connection";
 };
 
 class SessionServices {

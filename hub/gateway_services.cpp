@@ -17,14 +17,20 @@ void GatewayServices::record_event(const std::string &hub, const std::string &ki
 }
 
 Result<bool> GatewayServices::admit(const DeviceIdentity &device) {
-  auto existing = registry_.find_device(device.hub, device.device_id);
+  const std::string &id = device.device_id;
+  auto existing = registry_.find_device(device.hub, id);
   if (existing && !existing->enabled)
-    return Error(Reason::device_disabled, "device " + device.device_id + " is disabled on hub " +
-                                              device.hub);
+    return Error(Reason::device_disabled, "device " + id + " is disabled on hub " + device.hub);
+  bool by_ca = device.authentication == "ca";
+  if (by_ca && device.onboarding == "pre-registered" && !existing)
+    return Error(Reason::device_not_registered,
+                 "CA " + device.ca_name + " admits only pre-registered devices, and " + id +
+                     " was never registered on hub " + device.hub);
   registry::DeviceRecord record;
   record.hub = device.hub;
-  record.device_id = device.device_id;
+  record.device_id = id;
   record.enabled = true;
+  record.approved = existing ? existing->approved : !(by_ca && device.onboarding == "approval");
   record.registration = existing ? existing->registration : "ca";
   record.ca_name = device.ca_name;
   record.issuer_subject = device.issuer_subject;
@@ -33,14 +39,19 @@ Result<bool> GatewayServices::admit(const DeviceIdentity &device) {
   record.first_connected = now();
   record.last_connected = now();
   registry_.upsert_device(record);
+  if (!record.approved) {
+    return Error(Reason::device_pending,
+                 "device " + id + " is known now but awaits an operator's approval (CA " +
+                     device.ca_name + " onboards by approval)");
+  }
   if (existing)
-    record_event(device.hub, "device_connected", "", device.device_id,
-                 "device " + device.device_id + " connected from " + device.peer_address);
+    record_event(device.hub, "device_connected", "", id,
+                 "device " + id + " connected from " + device.peer_address);
   else
-    record_event(device.hub, "device_registered", "", device.device_id,
-                 "device " + device.device_id + " connected for the first time and was "
-                 "registered: its chain " + device.chain_subjects + " ends at verified CA " +
-                 device.ca_name + " (no per-device registration needed)");
+    record_event(device.hub, "device_registered", "", id,
+                 "device " + id + " connected for the first time and was registered: its chain " +
+                     device.chain_subjects + " ends at verified CA " + device.ca_name +
+                     " (no per-device registration needed)");
   return true;
 }
 

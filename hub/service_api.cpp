@@ -8,6 +8,7 @@
 #include "core/protocol_codes.hpp"
 #include "pki/encoding.hpp"
 #include "pki/inspect.hpp"
+#include "pki/policy.hpp"
 
 namespace chainlab::hub {
 namespace {
@@ -32,6 +33,7 @@ json ca_json(const registry::CaRecord &record) {
               {"thumbprint", record.thumbprint},
               {"status", record.verified ? "Verified" : "Unverified"},
               {"enabled", record.enabled},
+              {"onboarding", record.onboarding},
               {"notAfter", pki::format_time(record.not_after)},
               {"created", pki::format_time(record.created_at)}};
   if (record.verified_at)
@@ -120,7 +122,7 @@ long after_id(const std::string &target) {
 
 json device_json(const registry::DeviceRecord &device) {
   json out = {{"deviceId", device.device_id},
-              {"status", device.enabled ? "enabled" : "disabled"},
+              {"status", device.enabled ? (device.approved ? "enabled" : "pending") : "disabled"},
               {"registration", device.registration},
               {"ca", device.ca_name},
               {"issuer", device.issuer_subject},
@@ -158,6 +160,34 @@ Result<registry::DeviceQuery> device_query(const std::string &target) {
   return query;
 }
 
+// register_device: the one-to-one alternative to CA authentication. With a
+// thumbprint, that exact certificate authenticates the device; without, the
+// identity is pre-registered for a CA whose onboarding is "pre-registered".
+HttpResponse register_device(registry::HubRegistry &registry, const std::string &hub,
+                             const std::string &id, const std::string &body_text) {
+  json body = body_text.empty() ? json::object() : json::parse(body_text, nullptr, false);
+  if (!body.is_object() || (body.contains("thumbprint") && !body["thumbprint"].is_string()))
+    return error_response(Error(Reason::malformed_request,
+                                "request body: expected {} or {\"thumbprint\": \"<SHA-256 hex>\"}"));
+  if (!pki::is_valid_device_id(id))
+    return error_response(Error(Reason::invalid_device_id,
+                                "device ID \"" + id + "\" must be 1 to 128 of A-Z a-z 0-9 - . _ :"));
+  if (registry.find_device(hub, id))
+    return error_response(Error(Reason::duplicate_device,
+                                "device \"" + id + "\" already exists in hub " + hub));
+  std::string thumbprint = body.value("thumbprint", "");
+  if (!thumbprint.empty() && pki::normalise_fingerprint(thumbprint).size() != 64)
+    return error_response(Error(Reason::malformed_request,
+                                "field \"thumbprint\": expected a SHA-256 fingerprint (64 hex digits)"));
+  registry::DeviceRecord record;
+  record.hub = hub;
+  record.device_id = id;
+  record.registration = thumbprint.empty() ? "pre-registered" : "thumbprint";
+  record.thumbprint = thumbprint;
+  registry.upsert_device(record);
+  return json_response(201, device_json(*registry.find_device(hub, id)));
+}
+
 HttpResponse device_request(ServiceContext &context, const std::string &hub,
                             const HttpRequest &request, const std::vector<std::string> &parts) {
   auto &registry = context.registry;
@@ -174,6 +204,8 @@ HttpResponse device_request(ServiceContext &context, const std::string &hub,
   if (parts.size() < 4)
     return error_response(Error(Reason::not_found, "unknown devices path " + request.target));
   const std::string &id = parts[3];
+  if (parts.size() == 4 && method == "PUT")
+    return register_device(registry, hub, id, request.body);
   auto device = registry.find_device(hub, id);
   if (!device)
     return error_response(Error(Reason::not_found, "hub " + hub + " has no device \"" + id + "\""));
@@ -183,6 +215,10 @@ HttpResponse device_request(ServiceContext &context, const std::string &hub,
   if (parts.size() == 4 && method == "DELETE") {
     registry.delete_device(hub, id);
     return json_response(200, {{"deleted", id}});
+  }
+  if (method == "POST" && action == "approve") {
+    registry.approve_device(hub, id);
+    return json_response(200, device_json(*registry.find_device(hub, id)));
   }
   if (method == "POST" && (action == "disable" || action == "enable")) {
     registry.set_device_enabled(hub, id, action == "enable");
@@ -273,6 +309,14 @@ HttpResponse certificate_request(registry::HubRegistry &registry,
     }
     if (action == "disable" || action == "enable")
       return respond(registration.set_enabled(hub, name, action == "enable"));
+    if (action == "onboarding") {
+      json body = json::parse(request.body, nullptr, false);
+      if (!body.is_object() || !body.contains("policy") || !body["policy"].is_string())
+        return error_response(Error(Reason::malformed_request,
+                                    "request body: expected {\"policy\": \"first-connection\" | "
+                                    "\"pre-registered\" | \"approval\"}"));
+      return respond(registration.set_onboarding(hub, name, body["policy"]));
+    }
   }
   return error_response(Error(Reason::not_found, method + " " + request.target +
                                                      " is not part of the certificates API"));

@@ -8,13 +8,16 @@
 //   POST   /hubs/{hub}/certificates/{name}/generateVerificationCode
 //   POST   /hubs/{hub}/certificates/{name}/verify  {"certificate": PEM or base64 DER}
 //   POST   /hubs/{hub}/certificates/{name}/disable | /enable
+//   POST   /hubs/{hub}/certificates/{name}/onboarding  {"policy": "first-connection" |
+//                                                         "pre-registered" | "approval"}
 //   DELETE /hubs/{hub}/certificates/{name}
 //   GET    /hubs/{hub}/events[?after=ID]
 //   GET    /hubs/{hub}/devices[?ca=NAME&issuer=SUBJECT&under=SUBJECT
 //                               &from=ISO8601&until=ISO8601&status=enabled|disabled]
 //   GET    /hubs/{hub}/devices/{id}
 //   GET    /hubs/{hub}/devices/{id}/telemetry
-//   POST   /hubs/{hub}/devices/{id}/disable | /enable
+//   PUT    /hubs/{hub}/devices/{id}  {} or {"thumbprint": SHA-256}  (pre-register)
+//   POST   /hubs/{hub}/devices/{id}/disable | /enable | /approve
 //   DELETE /hubs/{hub}/devices/{id}
 //   POST   /hubs/{hub}/devices/{id}/messages[?properties=...]   (body: payload)
 #pragma once

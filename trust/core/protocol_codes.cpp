@@ -29,6 +29,7 @@ int http_status(Reason reason) {
   case Reason::packet_too_large:
     return 413;
   case Reason::duplicate_certificate:
+  case Reason::duplicate_device:
     return 409;
   case Reason::secret_missing:
   case Reason::secret_unknown:

@@ -52,6 +52,7 @@ constexpr std::array kNames = {
     std::pair{Reason::device_pending, "device_pending"},
     std::pair{Reason::topic_not_allowed, "topic_not_allowed"},
     std::pair{Reason::duplicate_connection, "duplicate_connection"},
+    std::pair{Reason::duplicate_device, "duplicate_device"},
     std::pair{Reason::server_untrusted, "server_untrusted"},
     std::pair{Reason::peer_unreachable, "peer_unreachable"},
     std::pair{Reason::peer_refused, "peer_refused"},

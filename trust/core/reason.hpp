@@ -59,6 +59,7 @@ enum class Reason {
   device_pending,
   topic_not_allowed,
   duplicate_connection,
+  duplicate_device,
   // Talking to a peer.
   server_untrusted,
   peer_unreachable,

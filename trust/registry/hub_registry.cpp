@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS ca_certificates (
   verification_code TEXT NOT NULL DEFAULT '',
   code_expires_at INTEGER,
   code_used INTEGER NOT NULL DEFAULT 0,
+  onboarding TEXT NOT NULL DEFAULT 'first-connection',
   PRIMARY KEY (hub, name),
   UNIQUE (hub, thumbprint)
 );
@@ -41,6 +42,7 @@ CREATE TABLE IF NOT EXISTS devices (
   hub TEXT NOT NULL REFERENCES hubs(name),
   device_id TEXT NOT NULL,
   enabled INTEGER NOT NULL,
+  approved INTEGER NOT NULL DEFAULT 1,
   registration TEXT NOT NULL,
   ca_name TEXT NOT NULL,
   issuer_subject TEXT NOT NULL,
@@ -71,7 +73,7 @@ CREATE TABLE IF NOT EXISTS events (
 
 constexpr const char *kCaColumns =
     "hub, name, certificate_pem, subject, thumbprint, verified, enabled, not_after, "
-    "created_at, verified_at, verification_code, code_expires_at, code_used";
+    "created_at, verified_at, verification_code, code_expires_at, code_used, onboarding";
 
 CaRecord read_ca(const Statement &row) {
   CaRecord record;
@@ -90,6 +92,7 @@ CaRecord read_ca(const Statement &row) {
   if (!row.is_null(11))
     record.code_expires_at = from_seconds(row.integer(11));
   record.code_used = row.integer(12) != 0;
+  record.onboarding = row.text(13);
   return record;
 }
 
@@ -150,7 +153,7 @@ bool HubRegistry::authorise(const std::string &hub, const std::string &token) {
 void HubRegistry::add_ca(const CaRecord &record) {
   std::lock_guard lock(mutex_);
   auto insert = db_.prepare(std::string("INSERT INTO ca_certificates (") + kCaColumns +
-                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   insert.bind(1, record.hub)
       .bind(2, record.name)
       .bind(3, record.certificate_pem)
@@ -163,7 +166,7 @@ void HubRegistry::add_ca(const CaRecord &record) {
   bind_optional_time(insert, 10, record.verified_at);
   insert.bind(11, record.verification_code);
   bind_optional_time(insert, 12, record.code_expires_at);
-  insert.bind(13, std::int64_t(record.code_used));
+  insert.bind(13, std::int64_t(record.code_used)).bind(14, record.onboarding);
   insert.run();
 }
 
@@ -203,12 +206,14 @@ void HubRegistry::update_ca(const CaRecord &record) {
   std::lock_guard lock(mutex_);
   auto update = db_.prepare(
       "UPDATE ca_certificates SET verified = ?, enabled = ?, verified_at = ?, "
-      "verification_code = ?, code_expires_at = ?, code_used = ? WHERE hub = ? AND name = ?");
+      "verification_code = ?, code_expires_at = ?, code_used = ?, onboarding = ? "
+      "WHERE hub = ? AND name = ?");
   update.bind(1, std::int64_t(record.verified)).bind(2, std::int64_t(record.enabled));
   bind_optional_time(update, 3, record.verified_at);
   update.bind(4, record.verification_code);
   bind_optional_time(update, 5, record.code_expires_at);
-  update.bind(6, std::int64_t(record.code_used)).bind(7, record.hub).bind(8, record.name);
+  update.bind(6, std::int64_t(record.code_used)).bind(7, record.onboarding);
+  update.bind(8, record.hub).bind(9, record.name);
   update.run();
 }
 
@@ -253,7 +258,7 @@ namespace {
 
 constexpr const char *kDeviceColumns =
     "hub, device_id, enabled, registration, ca_name, issuer_subject, chain_subjects, "
-    "thumbprint, first_connected, last_connected";
+    "thumbprint, first_connected, last_connected, approved";
 
 DeviceRecord read_device(const Statement &row) {
   DeviceRecord record;
@@ -269,6 +274,7 @@ DeviceRecord read_device(const Statement &row) {
     record.first_connected = from_seconds(row.integer(8));
   if (!row.is_null(9))
     record.last_connected = from_seconds(row.integer(9));
+  record.approved = row.integer(10) != 0;
   return record;
 }
 
@@ -278,8 +284,9 @@ void HubRegistry::upsert_device(const DeviceRecord &record) {
   std::lock_guard lock(mutex_);
   auto statement = db_.prepare(
       std::string("INSERT INTO devices (") + kDeviceColumns +
-      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hub, device_id) DO UPDATE SET "
-      "enabled = excluded.enabled, registration = excluded.registration, "
+      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hub, device_id) DO UPDATE SET "
+      "enabled = excluded.enabled, approved = excluded.approved, "
+      "registration = excluded.registration, "
       "ca_name = excluded.ca_name, issuer_subject = excluded.issuer_subject, "
       "chain_subjects = excluded.chain_subjects, thumbprint = excluded.thumbprint, "
       "first_connected = COALESCE(devices.first_connected, excluded.first_connected), "
@@ -294,6 +301,7 @@ void HubRegistry::upsert_device(const DeviceRecord &record) {
       .bind(8, record.thumbprint);
   bind_optional_time(statement, 9, record.first_connected);
   bind_optional_time(statement, 10, record.last_connected);
+  statement.bind(11, std::int64_t(record.approved));
   statement.run();
 }
 
@@ -343,6 +351,15 @@ bool HubRegistry::set_device_enabled(const std::string &hub, const std::string &
       .bind(1, std::int64_t(enabled))
       .bind(2, hub)
       .bind(3, device_id)
+      .run();
+  return db_.changes() == 1;
+}
+
+bool HubRegistry::approve_device(const std::string &hub, const std::string &device_id) {
+  std::lock_guard lock(mutex_);
+  db_.prepare("UPDATE devices SET approved = 1 WHERE hub = ? AND device_id = ?")
+      .bind(1, hub)
+      .bind(2, device_id)
       .run();
   return db_.changes() == 1;
 }

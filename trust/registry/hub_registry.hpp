@@ -33,13 +33,19 @@ struct CaRecord {
   std::string verification_code;
   std::optional<TimePoint> code_expires_at;
   bool code_used = false;
+  // How devices under this CA are admitted: "first-connection" (register
+  // on first connection, the default), "pre-registered" (the identity must
+  // exist, as Azure IoT Hub without DPS) or "approval" (pending until an
+  // operator approves it, as AWS JITR).
+  std::string onboarding = "first-connection";
 };
 
 struct DeviceRecord {
   std::string hub;
   std::string device_id;
   bool enabled = true;
-  std::string registration;   // "ca" (first connection) or "thumbprint"
+  bool approved = true;       // false while pending under an "approval" CA
+  std::string registration;   // "ca", "pre-registered" or "thumbprint"
   std::string ca_name;        // the registered CA its chain ends at
   std::string issuer_subject; // the CA that signed it, e.g. CN=Technician-Z
   std::string chain_subjects; // leaf first, " <- " separated
@@ -100,6 +106,7 @@ public:
   std::optional<DeviceRecord> find_device(const std::string &hub, const std::string &device_id);
   std::vector<DeviceRecord> query_devices(const std::string &hub, const DeviceQuery &query);
   bool set_device_enabled(const std::string &hub, const std::string &device_id, bool enabled);
+  bool approve_device(const std::string &hub, const std::string &device_id);
   bool delete_device(const std::string &hub, const std::string &device_id);
 
   void add_telemetry(const TelemetryRecord &record);
