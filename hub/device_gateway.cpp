@@ -55,6 +55,7 @@ struct Tenant {
   ossl::Ptr<SSL_CTX> native;
   std::unique_ptr<asio::ssl::context> context;
   std::unique_ptr<tcp::acceptor> acceptor;
+  pki::ChainValidator validator; // caches proven intermediates
 };
 
 } // namespace
@@ -124,7 +125,7 @@ public:
                   Reason::invalid_device_id,
                   "client certificate " + subject +
                       ": its CN is not a device ID (1 to 128 of A-Z a-z 0-9 - . _ :, no NUL)"))
-            : pki::validate_device_chain(leaf, presented, anchors, now());
+            : tenant_.validator.validate(leaf, presented, anchors, now());
     if (!verdict && cn && registered_by_thumbprint(*cn, leaf))
       return true;
     if (!verdict) {

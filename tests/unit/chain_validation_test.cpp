@@ -163,5 +163,49 @@ TEST(ChainValidation, BoughtCaIsAnAnchorWithoutItsRoot) {
   EXPECT_EQ(result.value().anchor_name, "company-x");
 }
 
+TEST(ChainValidator, RepeatChainsUnderAProvenIntermediateHitTheCache) {
+  Seed seed;
+  pki::ChainValidator validator;
+  auto now = std::chrono::system_clock::now();
+  auto key = testing::make_key();
+  auto second = issue(seed.technician, pki::Profile::device, "CN=widget-002", key.get());
+  ASSERT_TRUE(validator.validate(seed.device.get(), seed.intermediates(), seed.anchors(), now));
+  EXPECT_EQ(validator.cache_hits(), 0u);
+  EXPECT_EQ(validator.cache_size(), 1u);
+  auto cached = validator.validate(second.get(), seed.intermediates(), seed.anchors(), now);
+  ASSERT_TRUE(cached) << cached.error().what();
+  EXPECT_EQ(validator.cache_hits(), 1u);
+  EXPECT_EQ(cached.value().chain.size(), 4u);
+  EXPECT_EQ(cached.value().anchor_name, "company-x");
+  EXPECT_EQ(cached.value().issuer_subject, "CN=Technician-Z");
+}
+
+TEST(ChainValidator, TheCacheNeverAcceptsWhatTheFullPathRefuses) {
+  Seed seed;
+  pki::ChainValidator validator;
+  auto now = std::chrono::system_clock::now();
+  ASSERT_TRUE(validator.validate(seed.device.get(), seed.intermediates(), seed.anchors(), now));
+  // The leaf itself is still checked in full: an expired device under a
+  // cached intermediate is refused, and explained by the full path.
+  auto key = testing::make_key();
+  auto expired = issue(seed.technician, pki::Profile::device, "CN=widget-old", key.get(),
+                       hours(-48), hours(-1));
+  auto refused = validator.validate(expired.get(), seed.intermediates(), seed.anchors(), now);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().reason(), Reason::cert_expired);
+  // Disabling the CA drops the cache at once.
+  auto disabled = validator.validate(seed.device.get(), seed.intermediates(),
+                                     seed.anchors(true, false), now);
+  ASSERT_FALSE(disabled);
+  EXPECT_EQ(disabled.error().reason(), Reason::ca_disabled);
+  EXPECT_EQ(validator.cache_size(), 0u);
+  // An entry lapses with the earliest notAfter above the leaf.
+  ASSERT_TRUE(validator.validate(seed.device.get(), seed.intermediates(), seed.anchors(), now));
+  auto later = now + hours(24 * 400); // past Technician-Z's notAfter
+  auto lapsed = validator.validate(seed.device.get(), seed.intermediates(), seed.anchors(), later);
+  ASSERT_FALSE(lapsed);
+  EXPECT_EQ(lapsed.error().reason(), Reason::cert_expired);
+}
+
 } // namespace
 } // namespace chainlab

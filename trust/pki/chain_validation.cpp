@@ -135,4 +135,88 @@ Result<ValidatedChain> validate_device_chain(X509 *leaf, const CertList &present
   return validated;
 }
 
+namespace {
+
+std::string anchors_generation(const std::vector<TrustAnchor> &anchors) {
+  std::string generation;
+  for (const auto &anchor : anchors)
+    generation += anchor.name + "|" + sha256_fingerprint(anchor.certificate.get()) + "|" +
+                  (anchor.verified ? "v" : "u") + (anchor.enabled ? "e" : "d") + ";";
+  return generation;
+}
+
+} // namespace
+
+std::optional<ValidatedChain> ChainValidator::from_cache(X509 *leaf, const CertList &presented,
+                                                         std::chrono::system_clock::time_point now) {
+  // Find the entry under the lock; verify outside it, so cores do not queue.
+  CertList tail;
+  std::string anchor_name;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto &candidate : presented) {
+      if (X509_check_issued(candidate.get(), leaf) != X509_V_OK)
+        continue;
+      auto found = cache_.find(sha256_fingerprint(candidate.get()));
+      if (found == cache_.end() || now >= found->second.valid_until)
+        continue;
+      tail = clone(found->second.tail);
+      anchor_name = found->second.anchor_name;
+      break;
+    }
+  }
+  if (tail.empty() || !try_verify(leaf, {}, {tail.front().get()}, now).ok)
+    return std::nullopt; // the full path decides, and explains
+  ValidatedChain validated;
+  validated.chain.push_back(ossl::up_ref(leaf));
+  for (auto &cert : tail)
+    validated.chain.push_back(std::move(cert));
+  validated.anchor_name = anchor_name;
+  validated.anchor_subject = subject_text(validated.chain.back().get());
+  validated.issuer_subject = issuer_text(leaf);
+  std::lock_guard lock(mutex_);
+  ++hits_;
+  return validated;
+}
+
+Result<ValidatedChain> ChainValidator::validate(X509 *leaf, const CertList &presented,
+                                                const std::vector<TrustAnchor> &anchors,
+                                                std::chrono::system_clock::time_point now) {
+  std::string generation = anchors_generation(anchors);
+  {
+    std::lock_guard lock(mutex_);
+    if (generation != generation_) {
+      cache_.clear();
+      generation_ = generation;
+    }
+  }
+  if (auto cached = from_cache(leaf, presented, now))
+    return std::move(*cached);
+  auto result = validate_device_chain(leaf, presented, anchors, now);
+  if (result && result.value().chain.size() >= 3) {
+    Cached entry;
+    entry.anchor_name = result.value().anchor_name;
+    entry.valid_until = std::chrono::system_clock::time_point::max();
+    for (size_t i = 1; i < result.value().chain.size(); ++i) {
+      X509 *cert = result.value().chain[i].get();
+      entry.tail.push_back(ossl::up_ref(cert));
+      entry.valid_until = std::min(entry.valid_until, not_after(cert));
+    }
+    std::lock_guard lock(mutex_);
+    if (generation == generation_)
+      cache_[sha256_fingerprint(entry.tail.front().get())] = std::move(entry);
+  }
+  return result;
+}
+
+std::size_t ChainValidator::cache_hits() const {
+  std::lock_guard lock(mutex_);
+  return hits_;
+}
+
+std::size_t ChainValidator::cache_size() const {
+  std::lock_guard lock(mutex_);
+  return cache_.size();
+}
+
 } // namespace chainlab::pki

@@ -6,6 +6,9 @@
 #pragma once
 
 #include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,5 +37,34 @@ struct ValidatedChain {
 Result<ValidatedChain> validate_device_chain(X509 *leaf, const CertList &presented,
                                              const std::vector<TrustAnchor> &anchors,
                                              std::chrono::system_clock::time_point now);
+
+// ChainValidator adds a cache to validate_device_chain: once a chain is
+// proven, its first intermediate (the leaf's issuer) is trusted on its own,
+// so the next device under it costs one signature check, with every strict
+// check on the leaf still made by OpenSSL. The cache is dropped whenever
+// the hub's CAs change, and an entry expires with the earliest notAfter
+// above it. Thread-safe.
+class ChainValidator {
+public:
+  Result<ValidatedChain> validate(X509 *leaf, const CertList &presented,
+                                  const std::vector<TrustAnchor> &anchors,
+                                  std::chrono::system_clock::time_point now);
+  std::size_t cache_hits() const;
+  std::size_t cache_size() const;
+
+private:
+  struct Cached {
+    CertList tail; // the intermediate first, up to the anchor
+    std::string anchor_name;
+    std::chrono::system_clock::time_point valid_until;
+  };
+  std::optional<ValidatedChain> from_cache(X509 *leaf, const CertList &presented,
+                                           std::chrono::system_clock::time_point now);
+
+  mutable std::mutex mutex_;
+  std::string generation_; // which anchors the cache was proven under
+  std::map<std::string, Cached> cache_; // by the intermediate's fingerprint
+  std::size_t hits_ = 0;
+};
 
 } // namespace chainlab::pki
