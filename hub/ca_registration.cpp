@@ -83,6 +83,7 @@ Result<registry::CaRecord> CaRegistration::find(const std::string &hub,
 Result<registry::CaRecord> CaRegistration::upload(const std::string &hub,
                                                   const std::string &name,
                                                   std::string_view certificate) {
+  std::lock_guard lock(mutex_);
   // Checked before anything else, and the bytes go nowhere: neither stored
   // nor logged.
   if (contains_private_key(certificate))
@@ -135,6 +136,7 @@ Result<registry::CaRecord> CaRegistration::upload(const std::string &hub,
 
 Result<registry::CaRecord>
 CaRegistration::generate_verification_code(const std::string &hub, const std::string &name) {
+  std::lock_guard lock(mutex_);
   auto found = find(hub, name);
   if (!found)
     return refuse(hub, name, found.error());
@@ -152,6 +154,7 @@ CaRegistration::generate_verification_code(const std::string &hub, const std::st
 Result<registry::CaRecord> CaRegistration::verify(const std::string &hub,
                                                   const std::string &name,
                                                   std::string_view certificate) {
+  std::lock_guard lock(mutex_);
   auto found = find(hub, name);
   if (!found)
     return refuse(hub, name, found.error());
@@ -217,6 +220,7 @@ Result<registry::CaRecord> CaRegistration::verify(const std::string &hub,
 
 Result<registry::CaRecord> CaRegistration::set_enabled(const std::string &hub,
                                                        const std::string &name, bool enabled) {
+  std::lock_guard lock(mutex_);
   auto found = find(hub, name);
   if (!found)
     return refuse(hub, name, found.error());
@@ -231,6 +235,7 @@ Result<registry::CaRecord> CaRegistration::set_enabled(const std::string &hub,
 Result<registry::CaRecord> CaRegistration::set_onboarding(const std::string &hub,
                                                           const std::string &name,
                                                           const std::string &policy) {
+  std::lock_guard lock(mutex_);
   if (policy != "first-connection" && policy != "pre-registered" && policy != "approval")
     return Error(Reason::malformed_request,
                  "field \"policy\": expected first-connection, pre-registered or approval, got \"" +
@@ -247,6 +252,7 @@ Result<registry::CaRecord> CaRegistration::set_onboarding(const std::string &hub
 }
 
 Result<bool> CaRegistration::remove(const std::string &hub, const std::string &name) {
+  std::lock_guard lock(mutex_);
   auto found = find(hub, name);
   if (!found)
     return refuse(hub, name, found.error());

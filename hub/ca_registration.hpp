@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -53,6 +54,8 @@ private:
   registry::HubRegistry &registry_;
   Narrator &narrator_;
   RegistrationPolicy policy_;
+  // Each operation reads, checks and writes a CA record: one at a time.
+  std::mutex mutex_;
 };
 
 } // namespace chainlab::hub

@@ -8,7 +8,9 @@
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 
+#include <atomic>
 #include <deque>
+#include <future>
 #include <map>
 #include <thread>
 
@@ -155,6 +157,23 @@ public:
       if (auto packet = self->session_->cloud_to_device(message.properties, message.payload))
         self->queue(*packet);
     });
+  }
+  // call_method hands a method request to the session; false if the
+  // device has not subscribed to methods.
+  std::future<bool> call_method(const std::string &method, const std::string &request_id,
+                                const std::string &payload) {
+    auto accepted = std::make_shared<std::promise<bool>>();
+    auto future = accepted->get_future();
+    asio::dispatch(stream_.get_executor(),
+                   [self = shared_from_this(), method, request_id, payload, accepted] {
+                     auto packet = self->session_ && !self->closing_
+                                       ? self->session_->method_request(method, request_id, payload)
+                                       : std::nullopt;
+                     if (packet)
+                       self->queue(*packet);
+                     accepted->set_value(packet.has_value());
+                   });
+    return future;
   }
   void drop_as_duplicate() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_close(); });
@@ -446,6 +465,39 @@ void DeviceGateway::send_cloud_to_device(const std::string &hub, const std::stri
   }
   if (live)
     live->deliver({properties, payload});
+}
+
+Result<DeviceGateway::MethodResult>
+DeviceGateway::invoke_method(const std::string &hub, const std::string &device_id,
+                             const std::string &method, const std::string &payload,
+                             std::chrono::milliseconds timeout) {
+  std::shared_ptr<Connection> live;
+  {
+    std::lock_guard lock(impl_->connections_mutex);
+    auto found = impl_->connections.find(hub + "/" + device_id);
+    if (found != impl_->connections.end())
+      live = found->second.lock();
+  }
+  if (!live)
+    return Error(Reason::not_found, "device " + device_id + " is not connected to hub " + hub);
+  static std::atomic<unsigned> counter{0};
+  std::string request_id = std::to_string(++counter);
+  auto answer = impl_->services.expect_method_response(hub, device_id, request_id);
+  auto sent = live->call_method(method, request_id, payload);
+  if (sent.wait_for(timeout) != std::future_status::ready || !sent.get()) {
+    impl_->services.forget_method_call(request_id);
+    return Error(Reason::not_found, "device " + device_id +
+                                        " does not listen for direct methods "
+                                        "($iothub/methods/POST/#)");
+  }
+  if (answer.wait_for(timeout) != std::future_status::ready) {
+    impl_->services.forget_method_call(request_id);
+    return Error(Reason::peer_unreachable, "device " + device_id + " did not answer method " +
+                                               method + " within " +
+                                               std::to_string(timeout.count()) + " ms");
+  }
+  auto result = answer.get();
+  return MethodResult{result.status, result.payload};
 }
 
 bool DeviceGateway::is_connected(const std::string &hub, const std::string &device_id) {

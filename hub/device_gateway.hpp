@@ -5,10 +5,12 @@
 // Asio stays behind this header.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "core/error.hpp"
 #include "core/narrator.hpp"
 #include "net/tls_context.hpp"
 #include "registry/hub_registry.hpp"
@@ -34,6 +36,17 @@ public:
   void send_cloud_to_device(const std::string &hub, const std::string &device_id,
                             const std::string &properties, const std::string &payload);
   bool is_connected(const std::string &hub, const std::string &device_id);
+
+  // invoke_method calls a direct method on a connected device and waits up
+  // to |timeout| for its answer. Error(not_found) if the device is not
+  // connected or not listening for methods; Error(peer_unreachable) on timeout.
+  struct MethodResult {
+    int status = 0;
+    std::string payload;
+  };
+  Result<MethodResult> invoke_method(const std::string &hub, const std::string &device_id,
+                                     const std::string &method, const std::string &payload,
+                                     std::chrono::milliseconds timeout);
 
   struct Impl; // opaque; public only so the .cpp's helpers can name it
 

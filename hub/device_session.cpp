@@ -1,5 +1,7 @@
 #include "hub/device_session.hpp"
 
+#include <cstdlib>
+
 #include "mqtt/codec.hpp"
 
 namespace chainlab::hub {
@@ -141,6 +143,11 @@ SessionOutput DeviceSession::on_publish(const mqtt::Publish &publish) {
     out.send.push_back(mqtt::Publish{"$iothub/twin/res/" + status + "/?$rid=" +
                                          request_id(topic) + suffix,
                                      "", 0, false, false, 0});
+  } else if (starts_with(topic, "$iothub/methods/res/")) {
+    std::string status = topic.substr(std::string("$iothub/methods/res/").size());
+    status = status.substr(0, status.find('/'));
+    services_.method_response(identity_, request_id(topic), std::atoi(status.c_str()),
+                              publish.payload);
   } else {
     bool other_device = starts_with(topic, "devices/");
     return refuse_and_close(Error(
@@ -189,6 +196,16 @@ std::optional<mqtt::Packet> DeviceSession::cloud_to_device(const std::string &pr
       next_packet_id_ = 1;
     return mqtt::Publish{topic, payload, 1, false, false, id};
   }
+  return std::nullopt;
+}
+
+std::optional<mqtt::Packet> DeviceSession::method_request(const std::string &method,
+                                                          const std::string &request_id,
+                                                          const std::string &payload) {
+  std::string topic = "$iothub/methods/POST/" + method + "/?$rid=" + request_id;
+  for (const auto &filter : subscriptions_)
+    if (mqtt::topic_matches(filter, topic))
+      return mqtt::Publish{topic, payload, 0, false, false, 0};
   return std::nullopt;
 }
 

@@ -44,6 +44,9 @@ public:
   virtual std::string twin(const DeviceIdentity &device) = 0;
   virtual Result<long> patch_reported(const DeviceIdentity &device, const std::string &json) = 0;
   virtual void disconnected(const DeviceIdentity &device) = 0;
+  // method_response delivers a device's answer to a direct method call.
+  virtual void method_response(const DeviceIdentity &device, const std::string &request_id,
+                               int status, const std::string &payload) = 0;
 };
 
 struct SessionOutput {
@@ -60,6 +63,11 @@ public:
   // subscribed to its devicebound topic.
   std::optional<mqtt::Packet> cloud_to_device(const std::string &properties,
                                               const std::string &payload);
+  // method_request builds the PUBLISH for a direct method call, if the
+  // device has subscribed to $iothub/methods/POST/#.
+  std::optional<mqtt::Packet> method_request(const std::string &method,
+                                             const std::string &request_id,
+                                             const std::string &payload);
 
   bool connected() const { return connected_; }
   std::chrono::seconds keep_alive() const { return keep_alive_; }

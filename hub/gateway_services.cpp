@@ -97,4 +97,30 @@ void GatewayServices::disconnected(const DeviceIdentity &device) {
                "device " + device.device_id + " disconnected");
 }
 
+std::future<GatewayServices::MethodResult>
+GatewayServices::expect_method_response(const std::string &hub, const std::string &device_id,
+                                        const std::string &request_id) {
+  std::lock_guard lock(calls_mutex_);
+  auto &call = calls_[request_id];
+  call.device_key = hub + "/" + device_id;
+  return call.result.get_future();
+}
+
+void GatewayServices::forget_method_call(const std::string &request_id) {
+  std::lock_guard lock(calls_mutex_);
+  calls_.erase(request_id);
+}
+
+void GatewayServices::method_response(const DeviceIdentity &device, const std::string &request_id,
+                                      int status, const std::string &payload) {
+  std::lock_guard lock(calls_mutex_);
+  auto found = calls_.find(request_id);
+  if (found == calls_.end() || found->second.device_key != device.hub + "/" + device.device_id)
+    return; // late, or not this device's call: nothing waits for it
+  found->second.result.set_value({status, payload});
+  calls_.erase(found);
+  narrator_.say("[" + device.hub + "] " + device.device_id + " answered method call " +
+                request_id + " with status " + std::to_string(status));
+}
+
 } // namespace chainlab::hub

@@ -3,6 +3,7 @@
 // the narration, and twins. No transport here.
 #pragma once
 
+#include <future>
 #include <map>
 #include <mutex>
 
@@ -24,6 +25,19 @@ public:
   std::string twin(const DeviceIdentity &device) override;
   Result<long> patch_reported(const DeviceIdentity &device, const std::string &json) override;
   void disconnected(const DeviceIdentity &device) override;
+  void method_response(const DeviceIdentity &device, const std::string &request_id, int status,
+                       const std::string &payload) override;
+
+  struct MethodResult {
+    int status = 0;
+    std::string payload;
+  };
+  // expect_method_response registers a call; the future is fulfilled when
+  // that device answers with that request id.
+  std::future<MethodResult> expect_method_response(const std::string &hub,
+                                                   const std::string &device_id,
+                                                   const std::string &request_id);
+  void forget_method_call(const std::string &request_id);
 
   // record_event notes something that is not a refusal (e.g. a duplicate
   // connection dropping the older one).
@@ -35,6 +49,12 @@ private:
   Narrator &narrator_;
   std::mutex twins_mutex_;
   std::map<std::string, std::pair<long, std::string>> reported_; // hub/device -> (version, JSON)
+  std::mutex calls_mutex_;
+  struct PendingCall {
+    std::string device_key; // hub/device: only that device may answer
+    std::promise<MethodResult> result;
+  };
+  std::map<std::string, PendingCall> calls_; // by request id
 };
 
 } // namespace chainlab::hub

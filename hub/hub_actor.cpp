@@ -113,6 +113,14 @@ void serve_hub(const std::string &state_dir, std::uint16_t api_port, Narrator &n
                          [&](const std::string &hub, const std::string &device,
                              const std::string &properties, const std::string &payload) {
                            gateway.send_cloud_to_device(hub, device, properties, payload);
+                         },
+                         [&](const std::string &hub, const std::string &device,
+                             const std::string &method, const std::string &payload,
+                             std::chrono::milliseconds timeout) -> Result<MethodAnswer> {
+                           auto answer = gateway.invoke_method(hub, device, method, payload, timeout);
+                           if (!answer)
+                             return answer.error();
+                           return MethodAnswer{answer.value().status, answer.value().payload};
                          }};
   net::HttpsServer api(
       context.get(),
@@ -123,7 +131,7 @@ void serve_hub(const std::string &state_dir, std::uint16_t api_port, Narrator &n
       "127.0.0.1", api_port);
   pki::write_file_atomically(state_dir + "/api.port", std::to_string(api.port()) + "\n");
   narrator.say("service API listening on https://127.0.0.1:" + std::to_string(api.port()));
-  api.run(); // until SIGINT/SIGTERM
+  api.run(2); // until SIGINT/SIGTERM; a second thread serves while a method call waits
   gateway.stop();
   narrator.say("hub stopped");
 }

@@ -238,6 +238,20 @@ HttpResponse device_request(ServiceContext &context, const std::string &hub,
     context.cloud_to_device(hub, id, query_parameter(request.target, "properties"), request.body);
     return json_response(202, {{"queued", true}, {"deviceId", id}});
   }
+  if (method == "POST" && parts.size() == 6 && parts[4] == "methods") {
+    if (!context.invoke_method)
+      return error_response(Error(Reason::not_found, "this hub runs no device gateway"));
+    long seconds = std::atol(query_parameter(request.target, "timeout").c_str());
+    auto timeout = std::chrono::seconds(seconds > 0 && seconds <= 60 ? seconds : 10);
+    auto answer = context.invoke_method(hub, id, parts[5], request.body.empty() ? "null" : request.body,
+                                        timeout);
+    if (!answer)
+      return error_response(answer.error());
+    json payload = json::parse(answer.value().payload, nullptr, false);
+    return json_response(200, {{"status", answer.value().status},
+                               {"payload", payload.is_discarded() ? json(answer.value().payload)
+                                                                  : payload}});
+  }
   return error_response(Error(Reason::not_found, method + " " + request.target +
                                                      " is not part of the devices API"));
 }

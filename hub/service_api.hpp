@@ -20,8 +20,10 @@
 //   POST   /hubs/{hub}/devices/{id}/disable | /enable | /approve
 //   DELETE /hubs/{hub}/devices/{id}
 //   POST   /hubs/{hub}/devices/{id}/messages[?properties=...]   (body: payload)
+//   POST   /hubs/{hub}/devices/{id}/methods/{name}[?timeout=SECONDS] (body: payload)
 #pragma once
 
+#include <chrono>
 #include <functional>
 
 #include "core/http_message.hpp"
@@ -33,10 +35,19 @@ using CloudToDevice = std::function<void(const std::string &hub, const std::stri
                                          const std::string &properties,
                                          const std::string &payload)>;
 
+struct MethodAnswer {
+  int status = 0;
+  std::string payload;
+};
+using InvokeMethod = std::function<Result<MethodAnswer>(
+    const std::string &hub, const std::string &device_id, const std::string &method,
+    const std::string &payload, std::chrono::milliseconds timeout)>;
+
 struct ServiceContext {
   registry::HubRegistry &registry;
   CaRegistration &registration;
   CloudToDevice cloud_to_device; // may be empty (no device gateway)
+  InvokeMethod invoke_method;    // may be empty (no device gateway)
 };
 
 HttpResponse handle_service_request(ServiceContext &context, const HttpRequest &request);

@@ -2,8 +2,9 @@
 # Interop with the unmodified Azure IoT Node.js device SDK (npm
 # azure-iot-device + azure-iot-device-mqtt): given a chainlab-issued
 # certificate and chain it connects, sends telemetry the hub records and
-# receives a cloud-to-device message; a chain without its intermediate is
-# refused, and the hub says which issuer was missing.
+# receives a cloud-to-device message and answers a direct method; a chain
+# without its intermediate is refused, and the hub says which issuer was
+# missing.
 bin=$1 node_dir=$2 node_cache=$3
 source "$(dirname "$0")/../e2e/common.sh"
 
@@ -59,6 +60,20 @@ grep -q '^C2D hello from the hub' "$work/sdk.out" || fail "no C2D message: $(cat
 api_call contoso GET /devices/node-widget/telemetry | grep -q 'temperature' ||
   fail "the hub did not record the SDK's telemetry"
 echo "SDK: $(tr '\n' ' ' <"$work/sdk.out")"
+
+# A direct method call answered by the SDK's onDeviceMethod handler.
+run_sdk "$dev/fullchain.pem" methods >"$work/sdk-methods.out" 2>&1 &
+sdk_pid=$!
+for _ in $(seq 150); do grep -qE '^(LISTENING|ERROR)' "$work/sdk-methods.out" && break; sleep 0.1; done
+answer=""
+for _ in $(seq 50); do # the SDK subscribes to methods just after it says LISTENING
+  answer=$(api_call contoso POST '/devices/node-widget/methods/reboot?timeout=10' '{"delay":5}')
+  grep -q '"status": 200' <<<"$answer" && break
+  sleep 0.1
+done
+grep -q '"rebooted": true' <<<"$answer" || fail "the method call got no answer: $answer $(cat "$work/sdk-methods.out")"
+wait "$sdk_pid" || fail "the SDK failed answering the method: $(cat "$work/sdk-methods.out")"
+echo "SDK answered direct method reboot: $(tr -d '\n ' <<<"$answer")"
 
 # Without its intermediate the chain is refused, and the hub says why.
 out=$(run_sdk "$dev/certificate.pem" 2>&1) && fail "a chain without its intermediate was accepted"

@@ -35,6 +35,16 @@ struct FakeServices : SessionServices {
     return ++reported_version;
   }
   void disconnected(const DeviceIdentity &) override { ++disconnects; }
+  struct Answer {
+    std::string request_id;
+    int status;
+    std::string payload;
+  };
+  std::vector<Answer> answers;
+  void method_response(const DeviceIdentity &, const std::string &request_id, int status,
+                       const std::string &payload) override {
+    answers.push_back({request_id, status, payload});
+  }
 };
 
 mqtt::Connect azure_connect(const std::string &id = "widget-001") {
@@ -168,6 +178,23 @@ TEST_F(DeviceSessionTest, TwinGetAndReportedPatch) {
   auto patch = session_.on_packet(mqtt::Publish{"%24iothub/twin/PATCH/properties/reported/?$rid=8",
                                                 "{\"fw\":\"1.2\"}", 0, false, false, 0});
   EXPECT_EQ(std::get<mqtt::Publish>(patch.send.at(0)).topic, "$iothub/twin/res/204/?$rid=8&$version=2");
+}
+
+TEST_F(DeviceSessionTest, DirectMethodsAndTheirResponses) {
+  connect();
+  EXPECT_FALSE(session_.method_request("reboot", "1", "{}")) << "not subscribed yet";
+  session_.on_packet(mqtt::Subscribe{2, {{"$iothub/methods/POST/#", 0}}});
+  auto request = session_.method_request("reboot", "17", "{\"delay\":5}");
+  ASSERT_TRUE(request);
+  EXPECT_EQ(std::get<mqtt::Publish>(*request).topic, "$iothub/methods/POST/reboot/?$rid=17");
+  auto out = session_.on_packet(mqtt::Publish{"%24iothub/methods/res/200/?$rid=17",
+                                              "{\"ok\":true}", 0, false, false, 0});
+  EXPECT_TRUE(out.send.empty());
+  EXPECT_FALSE(out.close);
+  ASSERT_EQ(services_.answers.size(), 1u);
+  EXPECT_EQ(services_.answers[0].request_id, "17");
+  EXPECT_EQ(services_.answers[0].status, 200);
+  EXPECT_EQ(services_.answers[0].payload, "{\"ok\":true}");
 }
 
 TEST_F(DeviceSessionTest, PacketsBeforeConnectAndSecondConnectClose) {

@@ -12,6 +12,8 @@
 
 #include <chrono>
 #include <iostream>
+#include <thread>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -196,10 +198,15 @@ std::uint16_t HttpsServer::port() const {
   return impl_->acceptor.local_endpoint().port();
 }
 
-void HttpsServer::run() {
+void HttpsServer::run(unsigned threads) {
   impl_->signals.async_wait([this](beast::error_code, int) { stop(); });
   impl_->do_accept();
+  std::vector<std::thread> workers;
+  for (unsigned i = 1; i < threads; ++i)
+    workers.emplace_back([this] { impl_->io.run(); });
   impl_->io.run();
+  for (auto &worker : workers)
+    worker.join();
 }
 
 void HttpsServer::stop() {

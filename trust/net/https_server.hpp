@@ -31,8 +31,9 @@ public:
   ~HttpsServer();
 
   std::uint16_t port() const;
-  // run serves until SIGINT/SIGTERM or stop(), then closes cleanly.
-  void run();
+  // run serves on |threads| threads until SIGINT/SIGTERM or stop(), then
+  // closes cleanly. The handler must be thread-safe when |threads| > 1.
+  void run(unsigned threads = 1);
   void stop();
 
 private:

@@ -1,6 +1,7 @@
 // A device built only on the Azure IoT Node.js SDK: X.509 authentication
 // with a chainlab-issued certificate chain. Prints one line per step, so
-// the test can follow it: OPEN, SENT, C2D <payload>, or ERROR <name>: <why>.
+// the test can follow it: OPEN, SENT, C2D <payload>, LISTENING, METHOD ...,
+// or ERROR <name>: <why>.
 'use strict';
 const fs = require('fs');
 const { Client, Message } = require('azure-iot-device');
@@ -32,6 +33,16 @@ async function main() {
   console.log('OPEN');
   await client.sendEvent(new Message(JSON.stringify({ deviceId, temperature: 22.5 })));
   console.log('SENT');
+  if (mode === 'methods') {
+    const called = new Promise((resolve) => client.onDeviceMethod('reboot', (request, response) => {
+      response.send(200, { rebooted: true, delay: request.payload.delay }, () => resolve());
+    }));
+    console.log('LISTENING');
+    const timeout = new Promise((_, reject) =>
+      setTimeout(() => reject(new Error('no direct method call within 15 s')), 15000));
+    await Promise.race([called, timeout]);
+    console.log('METHOD reboot answered');
+  }
   if (mode === 'receive') {
     const timeout = new Promise((_, reject) =>
       setTimeout(() => reject(new Error('no cloud-to-device message within 15 s')), 15000));
