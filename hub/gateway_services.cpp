@@ -68,12 +68,12 @@ void GatewayServices::record_refusal(const DeviceIdentity &device, const Error &
 }
 
 std::string GatewayServices::twin(const DeviceIdentity &device) {
-  std::lock_guard lock(twins_mutex_);
-  auto &[version, reported] = reported_[device.hub + "/" + device.device_id];
+  auto [version, reported] = registry_.reported_properties(device.hub, device.device_id);
   nlohmann::json document = {{"desired", {{"$version", 1}}},
-                             {"reported", reported.empty() ? nlohmann::json::object()
-                                                           : nlohmann::json::parse(reported)}};
-  document["reported"]["$version"] = version == 0 ? 1 : version;
+                             {"reported", nlohmann::json::parse(reported, nullptr, false)}};
+  if (!document["reported"].is_object())
+    document["reported"] = nlohmann::json::object();
+  document["reported"]["$version"] = version;
   return document.dump();
 }
 
@@ -84,12 +84,13 @@ Result<long> GatewayServices::patch_reported(const DeviceIdentity &device,
     return Error(Reason::malformed_request,
                  "reported-properties patch from " + device.device_id + " is not a JSON object");
   std::lock_guard lock(twins_mutex_);
-  auto &[version, reported] = reported_[device.hub + "/" + device.device_id];
-  auto current = reported.empty() ? nlohmann::json::object() : nlohmann::json::parse(reported);
+  auto [version, reported] = registry_.reported_properties(device.hub, device.device_id);
+  auto current = nlohmann::json::parse(reported, nullptr, false);
+  if (!current.is_object())
+    current = nlohmann::json::object();
   current.merge_patch(patch);
-  reported = current.dump();
-  version = version == 0 ? 2 : version + 1;
-  return version;
+  registry_.set_reported_properties(device.hub, device.device_id, version + 1, current.dump());
+  return version + 1;
 }
 
 void GatewayServices::disconnected(const DeviceIdentity &device) {

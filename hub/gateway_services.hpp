@@ -47,8 +47,7 @@ public:
 private:
   registry::HubRegistry &registry_;
   Narrator &narrator_;
-  std::mutex twins_mutex_;
-  std::map<std::string, std::pair<long, std::string>> reported_; // hub/device -> (version, JSON)
+  std::mutex twins_mutex_; // a patch reads, merges and writes: one at a time
   std::mutex calls_mutex_;
   struct PendingCall {
     std::string device_key; // hub/device: only that device may answer

@@ -224,6 +224,12 @@ HttpResponse device_request(ServiceContext &context, const std::string &hub,
     registry.set_device_enabled(hub, id, action == "enable");
     return json_response(200, device_json(*registry.find_device(hub, id)));
   }
+  if (method == "GET" && action == "twin") {
+    auto [version, reported] = registry.reported_properties(hub, id);
+    json body = {{"deviceId", id}, {"reported", json::parse(reported, nullptr, false)}};
+    body["reported"]["$version"] = version;
+    return json_response(200, body);
+  }
   if (method == "GET" && action == "telemetry") {
     json list = json::array();
     for (const auto &record : registry.telemetry(hub, id))

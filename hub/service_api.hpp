@@ -15,7 +15,7 @@
 //   GET    /hubs/{hub}/devices[?ca=NAME&issuer=SUBJECT&under=SUBJECT
 //                               &from=ISO8601&until=ISO8601&status=enabled|disabled]
 //   GET    /hubs/{hub}/devices/{id}
-//   GET    /hubs/{hub}/devices/{id}/telemetry
+//   GET    /hubs/{hub}/devices/{id}/telemetry | /twin
 //   PUT    /hubs/{hub}/devices/{id}  {} or {"thumbprint": SHA-256}  (pre-register)
 //   POST   /hubs/{hub}/devices/{id}/disable | /enable | /approve
 //   DELETE /hubs/{hub}/devices/{id}

@@ -18,6 +18,9 @@ other_fp=$(printf '%064d' 0 | sed 's/../&:/g; s/:$//')
 secret=$("$bin/company" --state "$work/company" issue-secret --subject CN=widget-001 2>/dev/null)
 expect_refusal server_untrusted "$bin/device" --state "$work/widget" enroll \
   --ca-port "$port" --ca-fingerprint "$other_fp" --secret "$secret"
+closed_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+expect_refusal peer_unreachable "$bin/device" --state "$work/widget" enroll \
+  --ca-port "$closed_port" --ca-fingerprint "$fp" --secret "$secret"
 expect_refusal secret_missing "$bin/device" --state "$work/widget" enroll \
   --ca-port "$port" --ca-fingerprint "$fp"
 expect_refusal secret_unknown "$bin/device" --state "$work/widget" enroll \

@@ -114,5 +114,20 @@ pub widget-002 "$work/widget-002/fullchain.pem" -t devices/widget-002/messages/e
 expect_event contoso duplicate_connection "widget-002"
 kill "$sub_pid" 2>/dev/null || true; wait "$sub_pid" 2>/dev/null || true
 
-events contoso | tail -1
+# 5. A twin reported-properties patch, then SIGKILL: the hub restarts with
+#    every device, twin and event it acknowledged.
+pub widget-002 "$work/widget-002/fullchain.pem" -t '$iothub/twin/PATCH/properties/reported/?$rid=1' \
+  -m '{"firmware":"1.2.3"}' >/dev/null
+api_call contoso GET /devices/widget-002/twin | grep -q '"firmware": "1.2.3"' || fail "the twin patch was not stored"
+before=$(events contoso | wc -l)
+hub_pid=$(pgrep -f "hub --state $work/hub serve")
+kill -KILL "$hub_pid"
+wait "$hub_pid" 2>/dev/null || true
+rm -f "$work/hub/api.port"
+"$bin/hub" --state "$work/hub" serve >>"$work/hub.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$work/hub/api.port" ] && break; sleep 0.1; done
+api_call contoso GET /devices | grep -q '"count": 2' || fail "devices lost after SIGKILL"
+api_call contoso GET /devices/widget-002/twin | grep -q '"firmware": "1.2.3"' || fail "twin lost after SIGKILL"
+[ "$(events contoso | wc -l)" -ge "$before" ] || fail "events lost after SIGKILL"
 echo "PASS: devices at the hub"

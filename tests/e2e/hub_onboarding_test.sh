@@ -40,6 +40,8 @@ events | grep -q 'device_not_registered.*widget-a' || fail "no device_not_regist
 api_call contoso PUT /devices/widget-a '{}' | grep -q '"registration": "pre-registered"' ||
   fail "could not pre-register widget-a"
 connect widget-a >/dev/null || fail "a pre-registered device was refused"
+api_call contoso PUT /devices/widget-a '{}' | grep -q '"reason": "duplicate_device"' ||
+  fail "registering widget-a twice should be refused (duplicate_device)"
 
 # Approval: the first connection creates a pending identity.
 api_call contoso POST /certificates/Company-X/onboarding '{"policy":"approval"}' >/dev/null

@@ -109,6 +109,15 @@ TEST(ChainValidation, Table) {
   auto weak_device = issue(seed.technician, pki::Profile::device, "CN=widget-weak", weak.get());
   auto sha1_device = issue(seed.technician, pki::Profile::device, "CN=widget-sha1", other_key.get());
   X509_sign(sha1_device.get(), seed.technician.key.get(), EVP_sha1());
+  auto odd_device = issue(seed.technician, pki::Profile::device, "CN=widget-odd", other_key.get());
+  {
+    ossl::Ptr<ASN1_STRING> value(ASN1_OCTET_STRING_new());
+    ASN1_OCTET_STRING_set(value.get(), reinterpret_cast<const unsigned char *>("\x05\x00"), 2);
+    ossl::Ptr<X509_EXTENSION> unknown(X509_EXTENSION_create_by_OBJ(
+        nullptr, OBJ_txt2obj("1.3.6.1.4.1.55555.1", 1), 1, value.get()));
+    X509_add_ext(odd_device.get(), unknown.get(), -1);
+    X509_sign(odd_device.get(), seed.technician.key.get(), EVP_sha256());
+  }
 
   std::vector<Case> cases;
   cases.push_back({"ok/seed-chain", std::nullopt, seed.device.get(), seed.intermediates(), seed.anchors(), ""});
@@ -148,6 +157,8 @@ TEST(ChainValidation, Table) {
                    seed.anchors(), "RSA 1024"});
   cases.push_back({"fail/sha1-signature", Reason::weak_signature, sha1_device.get(),
                    seed.intermediates(), seed.anchors(), "SHA-1"});
+  cases.push_back({"fail/unknown-critical-extension", Reason::chain_invalid, odd_device.get(),
+                   seed.intermediates(), seed.anchors(), "critical extension"});
   run(cases);
 }
 

@@ -5,6 +5,7 @@
 #include "core/protocol_codes.hpp"
 #include "core/reason.hpp"
 #include "est/server.hpp"
+#include "registry/issuance_log.hpp"
 
 namespace chainlab {
 namespace {
@@ -37,6 +38,16 @@ TEST(Reason, ErrorResponseCarriesCodeAndExplanation) {
   EXPECT_EQ(response.header(est::kReasonHeader), "secret_missing");
   EXPECT_NE(response.header("WWW-Authenticate").find("Basic"), std::string::npos);
   EXPECT_EQ(response.body, "secret_missing: needs a secret\n");
+}
+
+TEST(Reason, UnusableStorageIsNamed) {
+  try {
+    registry::IssuanceLog log("/nonexistent-chainlab-dir/issuance.db");
+    FAIL() << "opened a database in a directory that does not exist";
+  } catch (const Error &error) {
+    EXPECT_EQ(error.reason(), Reason::storage_failed);
+    EXPECT_NE(error.detail().find("/nonexistent-chainlab-dir/issuance.db"), std::string::npos);
+  }
 }
 
 } // namespace

@@ -50,6 +50,8 @@ CREATE TABLE IF NOT EXISTS devices (
   thumbprint TEXT NOT NULL,
   first_connected INTEGER,
   last_connected INTEGER,
+  reported_version INTEGER NOT NULL DEFAULT 1,
+  reported_json TEXT NOT NULL DEFAULT '{}',
   PRIMARY KEY (hub, device_id)
 );
 CREATE TABLE IF NOT EXISTS telemetry (
@@ -371,6 +373,29 @@ bool HubRegistry::delete_device(const std::string &hub, const std::string &devic
       .bind(2, device_id)
       .run();
   return db_.changes() == 1;
+}
+
+std::pair<long, std::string> HubRegistry::reported_properties(const std::string &hub,
+                                                             const std::string &device_id) {
+  std::lock_guard lock(mutex_);
+  auto query = db_.prepare(
+      "SELECT reported_version, reported_json FROM devices WHERE hub = ? AND device_id = ?");
+  query.bind(1, hub).bind(2, device_id);
+  if (!query.step())
+    return {1, "{}"};
+  return {long(query.integer(0)), query.text(1)};
+}
+
+void HubRegistry::set_reported_properties(const std::string &hub, const std::string &device_id,
+                                          long version, const std::string &json) {
+  std::lock_guard lock(mutex_);
+  db_.prepare("UPDATE devices SET reported_version = ?, reported_json = ? "
+              "WHERE hub = ? AND device_id = ?")
+      .bind(1, std::int64_t(version))
+      .bind(2, json)
+      .bind(3, hub)
+      .bind(4, device_id)
+      .run();
 }
 
 void HubRegistry::add_telemetry(const TelemetryRecord &record) {

@@ -109,6 +109,12 @@ public:
   bool approve_device(const std::string &hub, const std::string &device_id);
   bool delete_device(const std::string &hub, const std::string &device_id);
 
+  // The device twin's reported properties (a JSON object) and version.
+  std::pair<long, std::string> reported_properties(const std::string &hub,
+                                                   const std::string &device_id);
+  void set_reported_properties(const std::string &hub, const std::string &device_id,
+                               long version, const std::string &json);
+
   void add_telemetry(const TelemetryRecord &record);
   std::vector<TelemetryRecord> telemetry(const std::string &hub, const std::string &device_id);
 
