@@ -86,7 +86,8 @@ std::string create_tenant(const std::string &state_dir, const std::string &name,
   return token;
 }
 
-void serve_hub(const std::string &state_dir, std::uint16_t api_port, Narrator &narrator) {
+void serve_hub(const std::string &state_dir, std::uint16_t api_port,
+               std::chrono::seconds code_lifetime, Narrator &narrator) {
   Paths paths{state_dir};
   require_initialised(paths);
   hsm::FileKeyStore keys(paths.keys());
@@ -96,7 +97,7 @@ void serve_hub(const std::string &state_dir, std::uint16_t api_port, Narrator &n
   chain.push_back(load_cert(paths.service_ca()));
   auto context = net::make_server_context({server_cert.get(), &chain, tls_key.get()}, nullptr);
   registry::HubRegistry registry(paths.db());
-  CaRegistration registration(registry, narrator);
+  CaRegistration registration(registry, narrator, RegistrationPolicy{code_lifetime});
 
   // Devices: one MQTT-over-TLS listener per named hub, on every core.
   DeviceGateway gateway(registry, narrator, {server_cert.get(), &chain, tls_key.get()});

@@ -2,6 +2,7 @@
 // service CA that devices and operators pin), its tenants, and its API.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <ostream>
 #include <string>
@@ -19,7 +20,9 @@ std::string create_tenant(const std::string &state_dir, const std::string &name,
                           Narrator &narrator);
 // serve_hub runs the service API until SIGINT/SIGTERM; the chosen port is
 // written to <state>/api.port.
-void serve_hub(const std::string &state_dir, std::uint16_t api_port, Narrator &narrator);
+// |code_lifetime| is how long a CA verification code stays usable.
+void serve_hub(const std::string &state_dir, std::uint16_t api_port,
+               std::chrono::seconds code_lifetime, Narrator &narrator);
 // print_events lists |hub|'s events, and the refusals counted per reason.
 void print_events(const std::string &state_dir, const std::string &hub, std::ostream &out);
 // service_fingerprint is the SHA-256 fingerprint of the hub's service CA.

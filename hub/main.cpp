@@ -10,6 +10,7 @@ int main(int argc, char **argv) {
   CLI::App app("chainlab IoT hub service", "hub");
   std::string state, name;
   std::uint16_t api_port = 0;
+  long code_lifetime = 3600;
   app.add_option("--state", state, "the hub service's state directory")->required();
   app.fallthrough();
   Narrator narrator("hub", std::cout);
@@ -25,7 +26,13 @@ int main(int argc, char **argv) {
   });
   auto *serve = app.add_subcommand("serve", "run the service API until SIGINT/SIGTERM");
   serve->add_option("--api-port", api_port, "port on 127.0.0.1 (0 = ephemeral)");
-  serve->callback([&] { hub::serve_hub(state, api_port, narrator); });
+  serve->add_option("--code-lifetime", code_lifetime,
+                    "seconds a CA verification code stays usable")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve->callback([&] {
+    hub::serve_hub(state, api_port, std::chrono::seconds(code_lifetime), narrator);
+  });
   auto *events = app.add_subcommand("events", "list a hub's events and refusals by reason");
   events->add_option("--name", name, "hub name")->required();
   events->callback([&] { hub::print_events(state, name, std::cout); });

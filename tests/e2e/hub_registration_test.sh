@@ -8,7 +8,7 @@ source "$(dirname "$0")/common.sh"
 
 start_hub() {
   rm -f "$work/hub/api.port"
-  "$bin/hub" --state "$work/hub" serve >>"$work/hub.log" 2>&1 &
+  "$bin/hub" --state "$work/hub" serve "$@" >>"$work/hub.log" 2>&1 &
   hub_pid=$!
   pids+=($hub_pid)
   for _ in $(seq 100); do [ -s "$work/hub/api.port" ] && break; sleep 0.1; done
@@ -64,11 +64,16 @@ if grep -rqF "$key_line" "$work/hub" "$work/hub.log"; then fail "the uploaded ke
 
 # SIGKILL, restart: every acknowledged fact is still there.
 kill -KILL "$hub_pid"; wait "$hub_pid" 2>/dev/null || true
-start_hub
+start_hub --code-lifetime 1
 [ "$(api_call contoso GET /certificates/Company-X | field status)" = Verified ] ||
   fail "the Verified CA did not survive SIGKILL"
 events=$("$bin/hub" --state "$work/hub" events --name attacker)
 grep -q 'verification_code_mismatch=1' <<<"$events" || fail "attacker's refusal not counted: $events"
 grep -q "private_key_in_upload=1" <("$bin/hub" --state "$work/hub" events --name contoso) ||
   fail "private-key refusal not counted"
-echo "PASS: CA registration, stolen CA, replay, private key, SIGKILL restart"
+# Restarted with one-second codes: a code answered too late has expired.
+api_call contoso POST /certificates/Company-X/generateVerificationCode >/dev/null
+sleep 2
+reason=$(api_call contoso POST /certificates/Company-X/verify "$(json_cert "$work/captured.pem")" | field reason)
+[ "$reason" = verification_code_expired ] || fail "a late answer: got '$reason'"
+echo "PASS: CA registration, stolen CA, replay, private key, SIGKILL restart, code expiry"
