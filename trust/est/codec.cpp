@@ -12,14 +12,10 @@ std::string encode_certs_only(const pki::CertList &certs) {
     throw Error(Reason::internal_error, "cannot build a certs-only SignedData");
   for (const auto &cert : certs)
     PKCS7_add_certificate(bundle.get(), cert.get());
-  unsigned char *der = nullptr;
-  int size = i2d_PKCS7(bundle.get(), &der);
-  if (size < 0)
+  std::string der = ossl::to_der_bytes(i2d_PKCS7, bundle.get());
+  if (der.empty())
     throw Error(Reason::internal_error, "cannot encode a certs-only SignedData");
-  std::string encoded =
-      pki::base64_encode(std::string_view(reinterpret_cast<char *>(der), size_t(size)));
-  OPENSSL_free(der);
-  return encoded;
+  return pki::base64_encode(der);
 }
 
 pki::CertList decode_certs_only(std::string_view body, std::string_view source) {

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pkcs12.h>
 #include <openssl/pkcs7.h>
@@ -54,6 +56,10 @@ struct X509StackDeleter {
     sk_X509_pop_free(s, X509_free);
   }
 };
+// A stack that only borrows its certificates: freeing it leaves them be.
+struct BorrowingX509StackDeleter {
+  void operator()(STACK_OF(X509) * s) const noexcept { sk_X509_free(s); }
+};
 struct ExtensionStackDeleter {
   void operator()(STACK_OF(X509_EXTENSION) * s) const noexcept {
     sk_X509_EXTENSION_pop_free(s, X509_EXTENSION_free);
@@ -61,7 +67,22 @@ struct ExtensionStackDeleter {
 };
 
 template <typename T> using Ptr = std::unique_ptr<T, Deleter<T>>;
+
+// Buffer owns memory OpenSSL allocated for the caller (i2d_*, BN_bn2hex...).
+struct OpensslFree {
+  void operator()(void *p) const noexcept { OPENSSL_free(p); }
+};
+template <typename T> using Buffer = std::unique_ptr<T, OpensslFree>;
+
+// to_der runs an i2d_* function and returns the DER bytes; empty on error.
+template <typename T, typename Encoder> std::string to_der_bytes(Encoder encode, T *object) {
+  unsigned char *raw = nullptr;
+  int size = encode(object, &raw);
+  Buffer<unsigned char> owned(raw);
+  return size > 0 ? std::string(reinterpret_cast<char *>(raw), size_t(size)) : std::string();
+}
 using X509StackPtr = std::unique_ptr<STACK_OF(X509), X509StackDeleter>;
+using BorrowingX509StackPtr = std::unique_ptr<STACK_OF(X509), BorrowingX509StackDeleter>;
 using ExtensionStackPtr =
     std::unique_ptr<STACK_OF(X509_EXTENSION), ExtensionStackDeleter>;
 

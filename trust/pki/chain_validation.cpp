@@ -19,7 +19,7 @@ Attempt try_verify(X509 *leaf, const CertList &presented, const std::vector<X509
   ossl::Ptr<X509_STORE> store(X509_STORE_new());
   for (X509 *anchor : trusted)
     X509_STORE_add_cert(store.get(), anchor);
-  ossl::X509StackPtr untrusted(sk_X509_new_null());
+  ossl::BorrowingX509StackPtr untrusted(sk_X509_new_null()); // borrows |presented|
   for (const auto &cert : presented)
     sk_X509_push(untrusted.get(), cert.get());
   ossl::Ptr<X509_STORE_CTX> context(X509_STORE_CTX_new());
@@ -42,9 +42,6 @@ Attempt try_verify(X509 *leaf, const CertList &presented, const std::vector<X509
     for (int i = 0; i < sk_X509_num(chain); ++i)
       attempt.chain.push_back(ossl::up_ref(sk_X509_value(chain, i)));
   }
-  // untrusted only borrowed the presented certificates.
-  while (sk_X509_num(untrusted.get()) > 0)
-    sk_X509_pop(untrusted.get());
   ossl::drain_errors();
   return attempt;
 }

@@ -113,22 +113,16 @@ std::string to_pem(X509_REQ *csr) {
 }
 
 std::string to_der(X509 *cert) {
-  unsigned char *out = nullptr;
-  int size = i2d_X509(cert, &out);
-  if (size < 0)
+  std::string der = ossl::to_der_bytes(i2d_X509, cert);
+  if (der.empty())
     throw Error(Reason::internal_error, "cannot DER-encode certificate");
-  std::string der(reinterpret_cast<char *>(out), size_t(size));
-  OPENSSL_free(out);
   return der;
 }
 
 std::string to_der(X509_REQ *csr) {
-  unsigned char *out = nullptr;
-  int size = i2d_X509_REQ(csr, &out);
-  if (size < 0)
+  std::string der = ossl::to_der_bytes(i2d_X509_REQ, csr);
+  if (der.empty())
     throw Error(Reason::internal_error, "cannot DER-encode CSR");
-  std::string der(reinterpret_cast<char *>(out), size_t(size));
-  OPENSSL_free(out);
   return der;
 }
 

@@ -43,14 +43,12 @@ std::string sha256_fingerprint(X509 *cert) {
 }
 
 std::string key_fingerprint(EVP_PKEY *key) {
-  unsigned char *spki = nullptr;
-  int spki_size = i2d_PUBKEY(key, &spki);
-  if (spki_size <= 0)
+  std::string spki = ossl::to_der_bytes(i2d_PUBKEY, key);
+  if (spki.empty())
     throw Error(Reason::internal_error, "cannot encode public key");
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
-  EVP_Digest(spki, size_t(spki_size), digest, &size, EVP_sha256(), nullptr);
-  OPENSSL_free(spki);
+  EVP_Digest(spki.data(), spki.size(), digest, &size, EVP_sha256(), nullptr);
   std::string text = hex(digest, size, false);
   for (auto &c : text)
     c = char(std::tolower(static_cast<unsigned char>(c)));
@@ -87,12 +85,12 @@ std::optional<std::string> common_name(const X509_NAME *name) {
     return std::nullopt;
   const ASN1_STRING *value =
       X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index));
-  unsigned char *utf8 = nullptr;
-  int size = ASN1_STRING_to_UTF8(&utf8, value);
+  unsigned char *raw = nullptr;
+  int size = ASN1_STRING_to_UTF8(&raw, value);
+  ossl::Buffer<unsigned char> utf8(raw);
   if (size < 0)
     return std::nullopt;
-  std::string cn(reinterpret_cast<char *>(utf8), size_t(size));
-  OPENSSL_free(utf8);
+  std::string cn(reinterpret_cast<char *>(utf8.get()), size_t(size));
   if (cn.find('\0') != std::string::npos)
     return std::nullopt;
   return cn;
@@ -163,9 +161,8 @@ std::string describe_key(EVP_PKEY *key) {
 std::string serial_hex(X509 *cert) {
   ossl::Ptr<BIGNUM> serial(
       ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));
-  char *text = BN_bn2hex(serial.get());
-  std::string out(text);
-  OPENSSL_free(text);
+  ossl::Buffer<char> text(BN_bn2hex(serial.get()));
+  std::string out(text.get());
   for (auto &c : out)
     c = char(std::tolower(static_cast<unsigned char>(c)));
   return out;
