@@ -1,8 +1,7 @@
 #include "hub/ca_registration.hpp"
 
-#include <openssl/rand.h>
-
 #include "core/clock.hpp"
+#include "core/random.hpp"
 #include "ossl/errors.hpp"
 #include "pki/encoding.hpp"
 #include "pki/inspect.hpp"
@@ -22,18 +21,6 @@ bool der_is_private_key(const unsigned char *data, long size) {
   cursor = data;
   ossl::Ptr<PKCS12> bundle(d2i_PKCS12(nullptr, &cursor, size));
   return bundle != nullptr;
-}
-
-std::string random_code() {
-  unsigned char random[20]; // 160 bits
-  RAND_bytes(random, sizeof random);
-  static constexpr char digits[] = "0123456789ABCDEF";
-  std::string code;
-  for (unsigned char b : random) {
-    code += digits[b >> 4];
-    code += digits[b & 0xf];
-  }
-  return code;
 }
 
 } // namespace
@@ -141,7 +128,7 @@ CaRegistration::generate_verification_code(const std::string &hub, const std::st
   if (!found)
     return refuse(hub, name, found.error());
   registry::CaRecord record = found.value();
-  record.verification_code = random_code();
+  record.verification_code = random_hex(20, true); // 160 bits
   record.code_expires_at = now() + policy_.code_lifetime;
   record.code_used = false;
   registry_.update_ca(record);

@@ -73,6 +73,12 @@ struct DeviceGateway::Impl {
   void attach(const std::shared_ptr<Connection> &connection);
   void detach(const Connection *connection);
   std::deque<PendingMessage> take_pending(const std::string &key);
+  // live returns the device's current connection, if it has one.
+  std::shared_ptr<Connection> live(const std::string &key);
+  // deliver_or_queue hands a message to the live connection, or keeps it
+  // until the device next subscribes; one lock, so none slips between.
+  void deliver_or_queue(const std::string &key, const PendingMessage &message);
+  void queue_for_next_subscription(const std::string &key, const PendingMessage &message);
 
   registry::HubRegistry &registry;
   Narrator &narrator;
@@ -152,10 +158,13 @@ public:
 
   void deliver(const PendingMessage &message) {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this(), message] {
-      if (!self->session_ || self->closing_)
-        return;
-      if (auto packet = self->session_->cloud_to_device(message.properties, message.payload))
+      auto packet = self->session_ && !self->closing_
+                        ? self->session_->cloud_to_device(message.properties, message.payload)
+                        : std::nullopt;
+      if (packet)
         self->queue(*packet);
+      else // not subscribed (yet): it waits for the next subscription
+        self->gateway_.queue_for_next_subscription(self->key(), message);
     });
   }
   // call_method hands a method request to the session; false if the
@@ -410,6 +419,32 @@ std::deque<PendingMessage> DeviceGateway::Impl::take_pending(const std::string &
   return messages;
 }
 
+void DeviceGateway::Impl::deliver_or_queue(const std::string &key, const PendingMessage &message) {
+  std::shared_ptr<Connection> connection;
+  {
+    std::lock_guard lock(connections_mutex);
+    auto found = connections.find(key);
+    if (found != connections.end())
+      connection = found->second.lock();
+    if (!connection)
+      pending[key].push_back(message);
+  }
+  if (connection)
+    connection->deliver(message);
+}
+
+void DeviceGateway::Impl::queue_for_next_subscription(const std::string &key,
+                                                 const PendingMessage &message) {
+  std::lock_guard lock(connections_mutex);
+  pending[key].push_back(message);
+}
+
+std::shared_ptr<Connection> DeviceGateway::Impl::live(const std::string &key) {
+  std::lock_guard lock(connections_mutex);
+  auto found = connections.find(key);
+  return found == connections.end() ? nullptr : found->second.lock();
+}
+
 DeviceGateway::DeviceGateway(registry::HubRegistry &registry, Narrator &narrator,
                              const net::TlsIdentity &identity)
     : impl_(std::make_unique<Impl>(registry, narrator, identity)) {}
@@ -454,30 +489,14 @@ void DeviceGateway::stop() {
 void DeviceGateway::send_cloud_to_device(const std::string &hub, const std::string &device_id,
                                          const std::string &properties,
                                          const std::string &payload) {
-  std::shared_ptr<Connection> live;
-  {
-    std::lock_guard lock(impl_->connections_mutex);
-    auto found = impl_->connections.find(hub + "/" + device_id);
-    if (found != impl_->connections.end())
-      live = found->second.lock();
-    if (!live)
-      impl_->pending[hub + "/" + device_id].push_back({properties, payload});
-  }
-  if (live)
-    live->deliver({properties, payload});
+  impl_->deliver_or_queue(hub + "/" + device_id, {properties, payload});
 }
 
 Result<DeviceGateway::MethodResult>
 DeviceGateway::invoke_method(const std::string &hub, const std::string &device_id,
                              const std::string &method, const std::string &payload,
                              std::chrono::milliseconds timeout) {
-  std::shared_ptr<Connection> live;
-  {
-    std::lock_guard lock(impl_->connections_mutex);
-    auto found = impl_->connections.find(hub + "/" + device_id);
-    if (found != impl_->connections.end())
-      live = found->second.lock();
-  }
+  auto live = impl_->live(hub + "/" + device_id);
   if (!live)
     return Error(Reason::not_found, "device " + device_id + " is not connected to hub " + hub);
   static std::atomic<unsigned> counter{0};
@@ -501,9 +520,7 @@ DeviceGateway::invoke_method(const std::string &hub, const std::string &device_i
 }
 
 bool DeviceGateway::is_connected(const std::string &hub, const std::string &device_id) {
-  std::lock_guard lock(impl_->connections_mutex);
-  auto found = impl_->connections.find(hub + "/" + device_id);
-  return found != impl_->connections.end() && !found->second.expired();
+  return impl_->live(hub + "/" + device_id) != nullptr;
 }
 
 } // namespace chainlab::hub

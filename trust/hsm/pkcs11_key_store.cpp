@@ -12,23 +12,12 @@
 #include <openssl/rand.h>
 
 #include "core/error.hpp"
+#include "core/random.hpp"
 #include "ossl/errors.hpp"
 #include "pki/encoding.hpp"
 
 namespace chainlab::hsm {
 namespace {
-
-std::string random_pin() {
-  unsigned char bytes[12];
-  RAND_bytes(bytes, sizeof bytes);
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string pin;
-  for (unsigned char b : bytes) {
-    pin += digits[b >> 4];
-    pin += digits[b & 0xf];
-  }
-  return pin;
-}
 
 std::string percent_encode(const std::string &text) {
   static constexpr char digits[] = "0123456789ABCDEF";
@@ -128,8 +117,8 @@ std::unique_ptr<Pkcs11KeyStore> Pkcs11KeyStore::open(const Pkcs11Token &token,
       throw Error(Reason::key_store_failed,
                   "token '" + token.label + "' not found under " +
                       token.directory);
-    std::string user_pin = random_pin();
-    runtime.module->init_token(token.label, random_pin(), user_pin);
+    std::string user_pin = random_hex(12);
+    runtime.module->init_token(token.label, random_hex(12), user_pin);
     pki::write_file_atomically(token.user_pin_path(), user_pin, 0600);
   }
   std::string user_pin = pki::read_file(token.user_pin_path());

@@ -1,18 +1,11 @@
 #include "registry/hub_registry.hpp"
 
-#include <openssl/rand.h>
-
 #include "core/error.hpp"
+#include "core/random.hpp"
 #include "registry/issuance_log.hpp"
 
 namespace chainlab::registry {
 namespace {
-
-std::int64_t to_seconds(TimePoint when) {
-  return std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch())
-      .count();
-}
-TimePoint from_seconds(std::int64_t seconds) { return TimePoint(std::chrono::seconds(seconds)); }
 
 constexpr const char *kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS hubs (
@@ -112,14 +105,7 @@ std::string HubRegistry::create_hub(const std::string &hub) {
   exists.bind(1, hub);
   if (exists.step())
     throw Error(Reason::config_invalid, "a hub named \"" + hub + "\" exists already");
-  unsigned char random[24];
-  RAND_bytes(random, sizeof random);
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string token;
-  for (unsigned char b : random) {
-    token += digits[b >> 4];
-    token += digits[b & 0xf];
-  }
+  std::string token = random_hex(24);
   db_.prepare("INSERT INTO hubs (name, token_hash, created_at) VALUES (?, ?, ?)")
       .bind(1, hub)
       .bind(2, IssuanceLog::hash_secret(token))

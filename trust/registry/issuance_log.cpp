@@ -1,18 +1,11 @@
 #include "registry/issuance_log.hpp"
 
+#include "core/random.hpp"
+
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 namespace chainlab::registry {
 namespace {
-
-std::int64_t to_seconds(TimePoint when) {
-  return std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch())
-      .count();
-}
-TimePoint from_seconds(std::int64_t seconds) {
-  return TimePoint(std::chrono::seconds(seconds));
-}
 
 std::string hex(const unsigned char *data, size_t size) {
   static constexpr char digits[] = "0123456789abcdef";
@@ -78,9 +71,7 @@ std::string IssuanceLog::hash_secret(const std::string &secret_text) {
 }
 
 std::string IssuanceLog::create_secret(StoredSecret secret) {
-  unsigned char random[16];
-  RAND_bytes(random, sizeof random);
-  std::string text = hex(random, sizeof random);
+  std::string text = random_hex(16);
   auto insert = db_.prepare(
       "INSERT INTO enrolment_secrets (secret_hash, subject, profile, path_len, "
       "expires_at, used_at, created_at) VALUES (?, ?, ?, ?, ?, NULL, ?)");

@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -19,6 +20,14 @@ struct StatementFinalizer {
     sqlite3_finalize(statement);
   }
 };
+
+// Times are stored as whole seconds since the epoch (UTC).
+inline std::int64_t to_seconds(std::chrono::system_clock::time_point when) {
+  return std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count();
+}
+inline std::chrono::system_clock::time_point from_seconds(std::int64_t seconds) {
+  return std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
+}
 
 class Statement;
 
