@@ -113,8 +113,8 @@ TEST(ChainValidation, Table) {
   {
     ossl::Ptr<ASN1_STRING> value(ASN1_OCTET_STRING_new());
     ASN1_OCTET_STRING_set(value.get(), reinterpret_cast<const unsigned char *>("\x05\x00"), 2);
-    ossl::Ptr<X509_EXTENSION> unknown(X509_EXTENSION_create_by_OBJ(
-        nullptr, OBJ_txt2obj("1.3.6.1.4.1.55555.1", 1), 1, value.get()));
+    ossl::Ptr<ASN1_OBJECT> oid(OBJ_txt2obj("1.3.6.1.4.1.55555.1", 1));
+    ossl::Ptr<X509_EXTENSION> unknown(X509_EXTENSION_create_by_OBJ(nullptr, oid.get(), 1, value.get()));
     X509_add_ext(odd_device.get(), unknown.get(), -1);
     X509_sign(odd_device.get(), seed.technician.key.get(), EVP_sha256());
   }
