@@ -1,0 +1,93 @@
+// scenario: runs JSON scenario files (scenarios/SCHEMA.md) with real actor
+// processes, and reports what held and what did not.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "cli/run_main.hpp"
+#include "pki/encoding.hpp"
+#include "scenarios/process.hpp"
+#include "scenarios/report.hpp"
+#include "scenarios/runner.hpp"
+
+using namespace chainlab;
+
+namespace {
+
+// write_report creates the report's directory if needed (build/junit/...).
+void write_report(const std::string &path, const std::string &content) {
+  auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty())
+    std::filesystem::create_directories(parent);
+  pki::write_file_atomically(path, content);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app("chainlab scenario runner", "scenario");
+  std::vector<std::string> files;
+  std::string json_file, junit_file, diagram_file;
+  std::string bin_dir = std::filesystem::canonical("/proc/self/exe").parent_path().string();
+  bool keep = false;
+  int exit_code = cli::kExitOk;
+
+  auto *run = app.add_subcommand("run", "run scenario files; exit 0 only if every expectation held");
+  run->add_option("files", files, "scenario files")->required()->check(CLI::ExistingFile);
+  run->add_option("--json", json_file, "write a JSON report here");
+  run->add_option("--junit", junit_file, "write JUnit XML here");
+  run->add_option("--diagram", diagram_file, "write a Mermaid sequence diagram here");
+  run->add_option("--bin", bin_dir, "where the actor executables are")->capture_default_str();
+  run->add_flag("--keep", keep, "keep each working directory for inspection");
+  run->callback([&] {
+    scenario::install_interrupt_handler();
+    std::vector<scenario::RunResult> results;
+    for (const auto &file : files) {
+      auto loaded = scenario::load_scenario(file);
+      results.push_back(scenario::run_scenario(loaded, {bin_dir, keep}, std::cout));
+      if (scenario::interrupted())
+        break;
+    }
+    std::cout << "\n";
+    for (const auto &result : results) {
+      std::cout << (result.passed() ? "PASS " : "FAIL ") << result.scenario << " (" << result.file << ")\n";
+      if (!result.passed())
+        exit_code = cli::kExitRefused;
+    }
+    if (!json_file.empty())
+      write_report(json_file, scenario::json_report(results).dump(2) + "\n");
+    if (!junit_file.empty())
+      write_report(junit_file, scenario::junit_report(results));
+    if (!diagram_file.empty() && !results.empty())
+      write_report(diagram_file, scenario::mermaid_diagram(results.front()));
+    if (scenario::interrupted())
+      exit_code = 130;
+  });
+
+  auto *validate = app.add_subcommand("validate", "check scenario files against the schema");
+  validate->add_option("files", files, "scenario files")->required()->check(CLI::ExistingFile);
+  validate->callback([&] {
+    for (const auto &file : files) {
+      scenario::load_scenario(file);
+      std::cout << file << ": valid\n";
+    }
+  });
+
+  std::string directory = ".";
+  auto *list = app.add_subcommand("list", "list the scenarios in a directory");
+  list->add_option("directory", directory, "where to look")->capture_default_str();
+  list->callback([&] {
+    std::vector<std::string> found;
+    for (const auto &entry : std::filesystem::directory_iterator(directory))
+      if (entry.path().extension() == ".json")
+        found.push_back(entry.path().string());
+    std::sort(found.begin(), found.end());
+    for (const auto &file : found) {
+      auto loaded = scenario::load_scenario(file);
+      std::cout << loaded.name << "  " << loaded.description << "\n";
+    }
+  });
+
+  int parsed = cli::run_main(app, argc, argv, "scenario");
+  return parsed != cli::kExitOk ? parsed : exit_code;
+}

@@ -1,0 +1,20 @@
+// scenarios/report.hpp: what a run leaves for machines and for pictures.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "scenarios/runner.hpp"
+
+namespace chainlab::scenario {
+
+nlohmann::json json_report(const std::vector<RunResult> &runs);
+// junit_report: one <testsuite> per scenario, one <testcase> per step.
+std::string junit_report(const std::vector<RunResult> &runs);
+// mermaid_diagram: a sequence diagram of the exchanges the run made;
+// refused ones are drawn as lost messages (-x).
+std::string mermaid_diagram(const RunResult &run);
+
+} // namespace chainlab::scenario

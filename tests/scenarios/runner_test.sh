@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The scenario runner itself: a wrong expectation fails with a clear
+# message; an invalid file is refused with its JSON pointer; no process
+# outlives a run, including one that timed out or was interrupted.
+bin=$1 catalog=$2 fixtures=$3
+source "$(dirname "$0")/../e2e/common.sh"
+scenario="$bin/scenario"
+
+# Every catalog file is valid.
+"$scenario" validate "$catalog"/*.json >/dev/null || fail "the catalog does not validate"
+
+# An invalid file names the file, the pointer and what was expected.
+rc=0; err=$("$scenario" validate "$fixtures/invalid-reason.json" 2>&1) || rc=$?
+[ "$rc" = 2 ] || fail "an invalid file should exit 2, got $rc"
+grep -q 'invalid-reason.json: /steps/0/expect/reason: expected a reason code' <<<"$err" ||
+  fail "no JSON pointer in: $err"
+printf '{"name": "broken", ' >"$work/broken.json"
+err=$("$scenario" validate "$work/broken.json" 2>&1) && fail "broken JSON was accepted"
+grep -q 'broken.json: not JSON' <<<"$err" || fail "unclear syntax error: $err"
+printf '{"name":"x","description":"d","actors":[{"id":"w","role":"device"}],"steps":[]}' >"$work/no-parent.json"
+err=$("$scenario" validate "$work/no-parent.json" 2>&1) && fail "a device without parent was accepted"
+grep -q '/actors/0/parent: expected a value' <<<"$err" || fail "unclear: $err"
+
+# A wrong expectation fails the run, says why, and is a JUnit failure.
+rc=0; out=$("$scenario" run "$fixtures/wrong-expectation.json" --junit "$work/junit.xml" 2>&1) || rc=$?
+[ "$rc" = 1 ] || fail "a failing scenario should exit 1, got $rc"
+grep -q 'FAILED: expected success, but it was refused' <<<"$out" || fail "no clear failure message: $out"
+grep -q 'last output of widget-001' <<<"$out" || fail "the failing actor's output is not shown"
+grep -q '<failure message="expected success' "$work/junit.xml" || fail "JUnit lacks the failure"
+
+# A step past its timeout fails as such, and nothing survives the run.
+rc=0; out=$("$scenario" run "$fixtures/slow-step.json" 2>&1) || rc=$?
+[ "$rc" = 1 ] || fail "a timed-out scenario should exit 1, got $rc"
+grep -q 'did not finish within 2 s' <<<"$out" || fail "no timeout message: $out"
+sleep 0.2
+pgrep -f chainlab-scenario-slow-step >/dev/null && fail "a process outlived the timed-out run"
+
+# Ctrl-C: every actor stops, the working directory goes, exit 130.
+"$scenario" run "$catalog/seed-story.json" >"$work/interrupted.out" 2>&1 &
+runner=$!
+for _ in $(seq 100); do grep -q 'set-up: technician-z' "$work/interrupted.out" && break; sleep 0.05; done
+kill -INT "$runner"
+rc=0; wait "$runner" || rc=$?
+[ "$rc" = 130 ] || fail "an interrupted run should exit 130, got $rc: $(tail -5 "$work/interrupted.out")"
+sleep 0.2
+pgrep -f chainlab-scenario-seed-story >/dev/null && fail "a process outlived the interrupted run"
+dir=$(grep -o '/[^ )]*chainlab-scenario-seed-story-[A-Za-z0-9]*' "$work/interrupted.out" | head -1)
+[ -n "$dir" ] && [ ! -d "$dir" ] || fail "the interrupted run left its working directory $dir"
+echo "PASS: scenario runner"
