@@ -23,9 +23,10 @@ const char *connack_text(mqtt::ConnackCode code) {
 
 } // namespace
 
-HubClient::HubClient(const std::string &state_dir, HubEndpoint endpoint, Narrator &narrator)
+HubClient::HubClient(const std::string &state_dir, HubEndpoint endpoint, Narrator &narrator,
+                     Misbehaviour misbehaviour)
     : state_(state_dir), config_(state_.load_config()), endpoint_(std::move(endpoint)),
-      narrator_(narrator) {}
+      narrator_(narrator), misbehaviour_(std::move(misbehaviour)) {}
 
 HubClient::~HubClient() = default;
 
@@ -68,6 +69,10 @@ void HubClient::connect() {
   key_ = store_->load_key(actor::kIdentityKeyLabel);
   certificate_ = state_.certificate();
   intermediates_ = state_.intermediates();
+  if (misbehaviour_.omit_intermediates) {
+    narrator_.say("misbehaves: presents its certificate without the intermediates");
+    intermediates_.clear();
+  }
   identity_ = std::make_unique<net::TlsIdentity>(
       net::TlsIdentity{certificate_.get(), &intermediates_, key_.get()});
   tls_ = std::make_unique<net::PinnedClientContext>(endpoint_.pinned_fingerprint, endpoint_.host,
@@ -91,6 +96,10 @@ void HubClient::connect() {
                   ")");
   mqtt::Connect connect;
   connect.client_id = pki::common_name(X509_get_subject_name(certificate_.get())).value_or("");
+  if (!misbehaviour_.client_id.empty()) {
+    narrator_.say("misbehaves: claims client ID " + misbehaviour_.client_id);
+    connect.client_id = misbehaviour_.client_id;
+  }
   connect.username = where + "/" + connect.client_id + "/?api-version=2021-04-12";
   connect.keep_alive = 60;
   write(connect);
@@ -110,13 +119,20 @@ void HubClient::connect() {
 }
 
 void HubClient::send_telemetry(const std::string &payload) {
-  std::string topic =
-      "devices/" + pki::common_name(X509_get_subject_name(certificate_.get())).value_or("") +
-      "/messages/events/";
+  std::string device = misbehaviour_.publish_as.empty()
+                           ? pki::common_name(X509_get_subject_name(certificate_.get())).value_or("")
+                           : misbehaviour_.publish_as;
+  if (!misbehaviour_.publish_as.empty())
+    narrator_.say("misbehaves: publishes on " + device + "'s telemetry topic");
+  std::string topic = "devices/" + device + "/messages/events/";
   std::uint16_t id = next_packet_id_++;
   write(mqtt::Publish{topic, payload, 1, false, false, id});
-  await([](const mqtt::Packet &p) { return std::holds_alternative<mqtt::Puback>(p); },
-        kReplyTimeout, "PUBACK");
+  try {
+    await([](const mqtt::Packet &p) { return std::holds_alternative<mqtt::Puback>(p); },
+          kReplyTimeout, "PUBACK");
+  } catch (const Error &error) {
+    throw Error(Reason::peer_refused, "the hub did not accept the telemetry: " + error.detail());
+  }
   narrator_.say("-> hub: telemetry " + payload + " (acknowledged, QoS 1)");
 }
 

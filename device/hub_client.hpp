@@ -24,9 +24,18 @@ struct HubEndpoint {
   std::string pinned_fingerprint; // the hub's service CA
 };
 
+// Misbehaviour: deliberate mistakes and attacks, for training and for the
+// scenario catalog. A well-behaved device leaves these empty.
+struct Misbehaviour {
+  bool omit_intermediates = false; // present the leaf certificate alone
+  std::string client_id;           // claim another client ID than the CN
+  std::string publish_as;          // publish telemetry on another device's topic
+};
+
 class HubClient {
 public:
-  HubClient(const std::string &state_dir, HubEndpoint endpoint, Narrator &narrator);
+  HubClient(const std::string &state_dir, HubEndpoint endpoint, Narrator &narrator,
+            Misbehaviour misbehaviour = {});
   ~HubClient();
 
   // connect throws Error(server_untrusted) for an impostor hub and
@@ -49,6 +58,7 @@ private:
   actor::ActorConfig config_;
   HubEndpoint endpoint_;
   Narrator &narrator_;
+  Misbehaviour misbehaviour_;
   std::unique_ptr<hsm::KeyStore> store_;
   ossl::Ptr<EVP_PKEY> key_;
   ossl::Ptr<X509> certificate_;

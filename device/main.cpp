@@ -45,6 +45,7 @@ int main(int argc, char **argv) {
   });
 
   device::HubEndpoint hub;
+  device::Misbehaviour misbehaviour;
   std::vector<std::string> messages;
   double receive_seconds = 0;
   std::size_t receive_count = 1;
@@ -54,12 +55,21 @@ int main(int argc, char **argv) {
                         "SHA-256 fingerprint of the hub's service CA (pinned)")
         ->required();
     command->add_option("--hub-host", hub.host, "hub host name")->capture_default_str();
+    auto *attacks = "Misbehaviour (training and attack scenarios)";
+    command->add_flag("--omit-intermediates", misbehaviour.omit_intermediates,
+                      "present the certificate without its chain")
+        ->group(attacks);
+    command->add_option("--client-id", misbehaviour.client_id, "claim another client ID")
+        ->group(attacks);
+    command->add_option("--publish-as", misbehaviour.publish_as,
+                        "publish on another device's telemetry topic")
+        ->group(attacks);
   };
   auto *connect = app.add_subcommand("connect", "connect to the hub (TLS client auth), then leave");
   add_hub_options(connect);
   connect->callback([&] {
     Narrator narrator(actor::StateDir(state).load_config().name, std::cout);
-    device::HubClient client(state, hub, narrator);
+    device::HubClient client(state, hub, narrator, misbehaviour);
     client.connect();
     client.disconnect();
   });
@@ -72,7 +82,7 @@ int main(int argc, char **argv) {
       ->capture_default_str();
   send->callback([&] {
     Narrator narrator(actor::StateDir(state).load_config().name, std::cout);
-    device::HubClient client(state, hub, narrator);
+    device::HubClient client(state, hub, narrator, misbehaviour);
     client.connect();
     if (receive_seconds > 0)
       client.subscribe_cloud_to_device();

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -11,6 +12,7 @@
 #include "net/https_client.hpp"
 #include "net/tls_context.hpp"
 #include "pki/encoding.hpp"
+#include "registry/issuance_log.hpp"
 #include "scenarios/process.hpp"
 
 namespace chainlab::scenario {
@@ -105,9 +107,15 @@ private:
     return std::chrono::seconds(scenario_.timeout_seconds);
   }
 
+  static Environment environment(const ActorSpec &spec) {
+    if (spec.clock_offset_seconds == 0)
+      return {};
+    return {{"CHAINLAB_CLOCK_OFFSET_SECONDS", std::to_string(spec.clock_offset_seconds)}};
+  }
+
   CommandResult actor_command(const ActorState &actor, std::vector<std::string> args) {
     args.insert(args.begin(), {bin(actor.spec->role), "--state", actor.dir});
-    return run_command(args, {}, step_timeout());
+    return run_command(args, environment(*actor.spec), step_timeout());
   }
 
   bool wait_for_file(const std::string &path) {
@@ -172,8 +180,19 @@ private:
     StepResult step{"set-up " + spec.id, spec.id, "set-up", false, "", "", {}};
     try {
       std::string failure = spec.role == "hub" ? set_up_hub(state) : set_up_enrolled(state);
-      step.passed = failure.empty();
-      step.message = step.passed ? spec.name + " is ready" : failure;
+      bool want_refusal = spec.expect.outcome == "refused";
+      std::string marker = "error (" + spec.expect.reason + ")";
+      if (want_refusal) {
+        step.passed = failure.find(marker) != std::string::npos;
+        step.message = step.passed ? "set-up refused as expected: " + failure
+                                   : "expected set-up to be refused with " + spec.expect.reason +
+                                         ", got: " + (failure.empty() ? "success" : failure);
+      } else {
+        step.passed = failure.empty();
+        step.message = step.passed ? spec.name + " is ready" : failure;
+      }
+      if (!result_.interactions.empty() && result_.interactions.back().from == spec.id)
+        result_.interactions.back().refused = !failure.empty();
     } catch (const Error &error) {
       step.message = error.what();
     }
@@ -193,13 +212,13 @@ private:
     if (result.exit_code == 0)
       return "";
     return "`" + actor.spec->role + " " + (args.empty() ? "" : args[0]) + "` failed" +
-           (result.timed_out ? " (timed out)" : "") + ": " + trimmed(tail(result.err + result.out, 6));
+           (result.timed_out ? " (timed out)" : "") + ": " + trimmed(tail(result.out + result.err, 6));
   }
 
   std::string start_server(ActorState &state, const std::string &port_file) {
     state.server = std::make_unique<BackgroundProcess>(
         std::vector<std::string>{bin(state.spec->role), "--state", state.dir, "serve"},
-        Environment{}, state.dir + ".log");
+        environment(*state.spec), state.dir + ".log");
     if (!wait_for_file(port_file))
       return state.spec->id + " did not start serving: " + tail(pki::read_file(state.dir + ".log"), 6);
     return "";
@@ -348,14 +367,26 @@ private:
     if (action == "connect" || action == "send") {
       need_hub();
       std::string port = trimmed(pki::read_file(hub->dir + "/hubs/" + hub_name + ".mqtt.port"));
+      std::string target = hub->spec->id;
+      if (step.args.contains("impostor")) { // another server poses as the hub
+        ActorState &impostor = actors_.at(arg(step, "impostor"));
+        port = std::to_string(impostor.est_port);
+        target = impostor.spec->id;
+      }
       std::vector<std::string> command = {action, "--hub-port", port, "--hub-fingerprint",
                                           hub->fingerprint};
+      if (step.args.value("omit_intermediates", false))
+        command.push_back("--omit-intermediates");
+      for (const auto &[key, option] : {std::pair{"client_id", "--client-id"},
+                                        std::pair{"publish_as", "--publish-as"}})
+        if (step.args.contains(key))
+          command.insert(command.end(), {option, arg(step, key)});
       if (action == "send")
         command.insert(command.end(), {"--message", step.args.value("message", "{}")});
       if (action == "send" && step.args.contains("receive_seconds"))
         command.insert(command.end(),
                        {"--receive-seconds", std::to_string(step.args.value("receive_seconds", 0))});
-      interact(actor.spec->id, hub->spec->id,
+      interact(actor.spec->id, target,
                action == "send" ? "MQTT over mutual TLS: CONNECT, PUBLISH telemetry"
                                 : "MQTT over mutual TLS: CONNECT",
                false);
@@ -450,9 +481,29 @@ private:
       // does first, and all a thief of the (public) certificate can do.
       ActorState &ca = actors_.at(arg(step, "ca"));
       std::string pem = pki::read_file(ca.dir + "/certificate.pem");
+      if (step.args.value("with_key", false)) // the mistake the hub must refuse
+        pem += pki::read_file(ca.dir + "/keys/identity-key.key.pem");
       response = hub_api(hub, "PUT", "/certificates/" + ca.spec->name, hub_name,
                          json{{"certificate", pem}}.dump());
       interact(hub.spec->id, hub.spec->id, "upload of " + ca.spec->name + "'s CA certificate",
+               response.status >= 400);
+    } else if (action == "replay-verification") {
+      // An eavesdropper captured the verification certificate the CA sent
+      // to some hub, and offers it for its own upload here.
+      ActorState &ca = actors_.at(arg(step, "ca"));
+      registry::IssuanceLog log(ca.dir + "/issuance.db");
+      std::string captured;
+      for (const auto &record : log.list())
+        if (record.profile == "verification")
+          captured = record.certificate_pem;
+      if (captured.empty())
+        throw Error(Reason::config_invalid, scenario_.file + ": " + step.pointer +
+                                                ": " + ca.spec->name +
+                                                " has sent no verification certificate to capture");
+      std::string path = "/certificates/" + ca.spec->name;
+      hub_api(hub, "POST", path + "/generateVerificationCode", hub_name);
+      response = hub_api(hub, "POST", path + "/verify", hub_name, json{{"certificate", captured}}.dump());
+      interact(hub.spec->id, hub.spec->id, "replayed verification certificate of " + ca.spec->name,
                response.status >= 400);
     } else {
       std::string target = action.find("-ca") != std::string::npos

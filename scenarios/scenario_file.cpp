@@ -83,11 +83,14 @@ private:
 
 const std::regex kIdentifier("[a-z0-9][a-z0-9-]{0,62}");
 
+Expectation parse_expectation(const Validator &v, const json &value, const std::string &pointer);
+
 ActorSpec parse_actor(const Validator &v, const json &value, const std::string &pointer,
                       const std::vector<ActorSpec> &earlier) {
   if (!value.is_object())
     v.fail(pointer, "an actor object", &value);
-  v.only_keys(value, pointer, {"id", "role", "name", "parent", "backend", "key_type", "path_len", "hubs"});
+  v.only_keys(value, pointer, {"id", "role", "name", "parent", "backend", "key_type", "path_len",
+                               "hubs", "clock_offset_seconds", "expect"});
   ActorSpec actor;
   actor.id = v.string(value, pointer, "id", true);
   if (!std::regex_match(actor.id, kIdentifier))
@@ -102,6 +105,9 @@ ActorSpec parse_actor(const Validator &v, const json &value, const std::string &
   actor.key_type = v.string(value, pointer, "key_type", false, "ec-p256",
                             {"ec-p256", "ec-p384", "rsa-2048", "rsa-3072"});
   actor.path_len = v.integer(value, pointer, "path_len", 0, 16);
+  actor.clock_offset_seconds =
+      v.integer(value, pointer, "clock_offset_seconds", -10L * 365 * 86400, 10L * 365 * 86400)
+          .value_or(0);
   bool needs_parent = actor.role == "factory" || actor.role == "technician" || actor.role == "device";
   actor.parent = v.string(value, pointer, "parent", needs_parent);
   if (!actor.parent.empty()) {
@@ -110,6 +116,7 @@ ActorSpec parse_actor(const Validator &v, const json &value, const std::string &
     if (parent == earlier.end() || parent->role == "device" || parent->role == "hub")
       v.fail(pointer + "/parent", "the id of a CA actor declared before this one", &value["parent"]);
   }
+  actor.expect = parse_expectation(v, v.member(value, pointer, "expect", false), pointer + "/expect");
   if (actor.role == "hub") {
     const json &hubs = v.member(value, pointer, "hubs", true);
     if (!hubs.is_array() || hubs.empty())
@@ -181,7 +188,7 @@ const std::map<std::string, std::vector<std::string>> &actions_by_role() {
       {"factory", {"register-ca", "list", "show"}},
       {"technician", {"register-ca", "list", "show"}},
       {"device", {"connect", "send", "reenroll", "show"}},
-      {"hub", {"upload-ca", "expect-devices", "expect-event", "disable-device", "enable-device",
+      {"hub", {"upload-ca", "replay-verification", "expect-devices", "expect-event", "disable-device", "enable-device",
                "disable-ca", "enable-ca"}},
   };
   return actions;

@@ -12,6 +12,13 @@
 
 namespace chainlab::scenario {
 
+struct Expectation {
+  std::string outcome = "success"; // success or refused
+  std::string reason;              // refused: the reason code on stderr
+  std::string hub_event;           // a refusal the hub must have recorded
+  std::string output_contains;
+};
+
 struct ActorSpec {
   std::string id;          // how steps name it
   std::string role;        // company, factory, technician, device, hub
@@ -21,13 +28,8 @@ struct ActorSpec {
   std::string key_type = "ec-p256";
   std::optional<long> path_len;
   std::vector<std::string> hubs; // role hub: the named hubs it serves
-};
-
-struct Expectation {
-  std::string outcome = "success"; // success or refused
-  std::string reason;              // refused: the reason code on stderr
-  std::string hub_event;           // a refusal the hub must have recorded
-  std::string output_contains;
+  long clock_offset_seconds = 0;  // this actor's clock runs ahead (or behind)
+  Expectation expect;             // what its set-up should come to
 };
 
 struct StepSpec {
