@@ -113,9 +113,13 @@ private:
     return {{"CHAINLAB_CLOCK_OFFSET_SECONDS", std::to_string(spec.clock_offset_seconds)}};
   }
 
-  CommandResult actor_command(const ActorState &actor, std::vector<std::string> args) {
+  CommandResult actor_command(const ActorState &actor, std::vector<std::string> args,
+                              std::optional<long> clock_offset = std::nullopt) {
     args.insert(args.begin(), {bin(actor.spec->role), "--state", actor.dir});
-    return run_command(args, environment(*actor.spec), step_timeout());
+    Environment env = environment(*actor.spec);
+    if (clock_offset) // a step may run at another time than its actor
+      env["CHAINLAB_CLOCK_OFFSET_SECONDS"] = std::to_string(*clock_offset);
+    return run_command(args, env, step_timeout());
   }
 
   bool wait_for_file(const std::string &path) {
@@ -259,9 +263,12 @@ private:
                                         device ? "device" : "subordinate-ca"};
       if (spec.path_len && !device)
         issue.insert(issue.end(), {"--path-len", std::to_string(*spec.path_len)});
+      if (device && !spec.enrol)
+        return run_and_show(actor, init); // the key only; a step enrols it
       std::string secret;
       if (auto failure = run_and_show(parent, issue, &secret); !failure.empty())
         return failure;
+      secrets_[spec.id] = trimmed(secret);
       std::vector<std::string> parent_args = {
           device ? "--ca-port" : "--parent-port", std::to_string(parent.est_port),
           device ? "--ca-fingerprint" : "--parent-fingerprint", parent.fingerprint,
@@ -392,6 +399,28 @@ private:
                false);
       return command;
     }
+    if (action == "enroll") {
+      // Misbehaviour: enrol with no secret ("none") or one already used by
+      // another actor ("used-by:<actor id>").
+      ActorState &parent = actors_.at(actor.spec->parent);
+      std::vector<std::string> command = {"enroll", "--ca-port", std::to_string(parent.est_port),
+                                          "--ca-fingerprint", parent.fingerprint, "--ca-name",
+                                          parent.spec->name};
+      std::string secret = step.args.value("secret", "none");
+      if (secret.rfind("used-by:", 0) == 0) {
+        auto used = secrets_.find(secret.substr(8));
+        if (used == secrets_.end())
+          throw Error(Reason::config_invalid, scenario_.file + ": " + step.pointer +
+                                                  "/args/secret: no secret was used by " +
+                                                  secret.substr(8));
+        command.insert(command.end(), {"--secret", used->second});
+      } else if (secret != "none") {
+        throw Error(Reason::config_invalid, scenario_.file + ": " + step.pointer +
+                                                "/args/secret: expected \"none\" or \"used-by:<actor>\"");
+      }
+      interact(actor.spec->id, parent.spec->id, "EST simpleenroll (" + secret + ")", false);
+      return command;
+    }
     if (action == "reenroll") {
       interact(actor.spec->id, actor.spec->parent, "EST simplereenroll (current certificate)", false);
       return {"reenroll"};
@@ -402,7 +431,10 @@ private:
   void check_command_step(const StepSpec &step, ActorState &actor, ActorState *hub,
                           const std::string &hub_name, StepResult &result) {
     auto command = command_for(step, actor, hub, hub_name);
-    auto outcome = actor_command(actor, command);
+    std::optional<long> clock_offset;
+    if (step.args.contains("clock_offset_seconds"))
+      clock_offset = step.args.value("clock_offset_seconds", 0L);
+    auto outcome = actor_command(actor, command, clock_offset);
     out_ << outcome.out;
     bool refused = outcome.exit_code != 0;
     if (!result_.interactions.empty() && result_.interactions.back().from == actor.spec->id)
@@ -523,6 +555,7 @@ private:
   std::ostream &out_;
   std::string work_dir_;
   std::map<std::string, ActorState> actors_;
+  std::map<std::string, std::string> secrets_; // actor id -> the secret it enrolled with
   RunResult result_;
   std::string ignored_;
 };

@@ -90,7 +90,7 @@ ActorSpec parse_actor(const Validator &v, const json &value, const std::string &
   if (!value.is_object())
     v.fail(pointer, "an actor object", &value);
   v.only_keys(value, pointer, {"id", "role", "name", "parent", "backend", "key_type", "path_len",
-                               "hubs", "clock_offset_seconds", "expect"});
+                               "hubs", "clock_offset_seconds", "expect", "enrol"});
   ActorSpec actor;
   actor.id = v.string(value, pointer, "id", true);
   if (!std::regex_match(actor.id, kIdentifier))
@@ -116,6 +116,10 @@ ActorSpec parse_actor(const Validator &v, const json &value, const std::string &
     if (parent == earlier.end() || parent->role == "device" || parent->role == "hub")
       v.fail(pointer + "/parent", "the id of a CA actor declared before this one", &value["parent"]);
   }
+  const json &enrol = v.member(value, pointer, "enrol", false);
+  if (!enrol.is_null() && !enrol.is_boolean())
+    v.fail(pointer + "/enrol", "true or false", &enrol);
+  actor.enrol = enrol.is_null() || enrol.get<bool>();
   actor.expect = parse_expectation(v, v.member(value, pointer, "expect", false), pointer + "/expect");
   if (actor.role == "hub") {
     const json &hubs = v.member(value, pointer, "hubs", true);
@@ -187,7 +191,7 @@ const std::map<std::string, std::vector<std::string>> &actions_by_role() {
       {"company", {"register-ca", "list", "show"}},
       {"factory", {"register-ca", "list", "show"}},
       {"technician", {"register-ca", "list", "show"}},
-      {"device", {"connect", "send", "reenroll", "show"}},
+      {"device", {"connect", "send", "enroll", "reenroll", "show"}},
       {"hub", {"upload-ca", "replay-verification", "expect-devices", "expect-event", "disable-device", "enable-device",
                "disable-ca", "enable-ca"}},
   };

@@ -29,6 +29,7 @@ struct ActorSpec {
   std::optional<long> path_len;
   std::vector<std::string> hubs; // role hub: the named hubs it serves
   long clock_offset_seconds = 0;  // this actor's clock runs ahead (or behind)
+  bool enrol = true;              // device: enrol at set-up (false: key only)
   Expectation expect;             // what its set-up should come to
 };
 
