@@ -75,8 +75,11 @@ void HubClient::connect() {
   }
   identity_ = std::make_unique<net::TlsIdentity>(
       net::TlsIdentity{certificate_.get(), &intermediates_, key_.get()});
+  if (misbehaviour_.allow_weak_crypto)
+    narrator_.say("misbehaves: lowers its own TLS security level to use weak crypto");
   tls_ = std::make_unique<net::PinnedClientContext>(endpoint_.pinned_fingerprint, endpoint_.host,
-                                                    identity_.get());
+                                                    identity_.get(),
+                                                    misbehaviour_.allow_weak_crypto ? 0 : -1);
   std::string where = endpoint_.host + ":" + std::to_string(endpoint_.port);
   narrator_.say("-> hub at " + where + ": TLS with client certificate " + config_.subject +
                 " and its " + std::to_string(intermediates_.size()) +

@@ -30,6 +30,7 @@ struct Misbehaviour {
   bool omit_intermediates = false; // present the leaf certificate alone
   std::string client_id;           // claim another client ID than the CN
   std::string publish_as;          // publish telemetry on another device's topic
+  bool allow_weak_crypto = false;  // use a weak key or SHA-1 certificate anyway
 };
 
 class HubClient {

@@ -64,6 +64,9 @@ int main(int argc, char **argv) {
     command->add_option("--publish-as", misbehaviour.publish_as,
                         "publish on another device's telemetry topic")
         ->group(attacks);
+    command->add_flag("--allow-weak-crypto", misbehaviour.allow_weak_crypto,
+                      "present a weak key or SHA-1 certificate anyway")
+        ->group(attacks);
   };
   auto *connect = app.add_subcommand("connect", "connect to the hub (TLS client auth), then leave");
   add_hub_options(connect);

@@ -1,5 +1,7 @@
 #include "scenarios/runner.hpp"
 
+#include <openssl/pem.h>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -11,7 +13,10 @@
 #include "core/http_message.hpp"
 #include "net/https_client.hpp"
 #include "net/tls_context.hpp"
+#include "hsm/file_key_store.hpp"
+#include "pki/certificate_builder.hpp"
 #include "pki/encoding.hpp"
+#include "pki/inspect.hpp"
 #include "registry/issuance_log.hpp"
 #include "scenarios/process.hpp"
 
@@ -79,6 +84,7 @@ public:
     }
     for (size_t i = 0; ok && i < scenario_.steps.size() && !interrupted(); ++i)
       record(run_step(scenario_.steps[i], i));
+    held_.clear(); // stops held connections first
     for (auto &[id, state] : actors_)
       if (state.server)
         state.server->stop();
@@ -344,6 +350,9 @@ private:
       long events_before = hub && !expect.hub_event.empty() ? last_event_id(*hub, hub_name) : 0;
       if (actor.spec->role == "hub")
         check_api_step(step, actor, result);
+      else if (step.action == "forge-certificate" || step.action == "copy-identity" ||
+               step.action == "hold-connection")
+        misbehave(step, actor, hub, hub_name, result);
       else
         check_command_step(step, actor, hub, hub_name, result);
       if (result.passed && !expect.hub_event.empty())
@@ -384,6 +393,8 @@ private:
                                           hub->fingerprint};
       if (step.args.value("omit_intermediates", false))
         command.push_back("--omit-intermediates");
+      if (step.args.value("allow_weak_crypto", false))
+        command.push_back("--allow-weak-crypto");
       for (const auto &[key, option] : {std::pair{"client_id", "--client-id"},
                                         std::pair{"publish_as", "--publish-as"}})
         if (step.args.contains(key))
@@ -460,6 +471,86 @@ private:
     if (!result.passed)
       result.output_tail = tail(outcome.out + outcome.err, 12) +
                            (hub ? server_log_tail(hub->spec->id) : "");
+  }
+
+  // ---- misbehaviour the runner performs itself ----
+  void misbehave(const StepSpec &step, ActorState &actor, ActorState *hub,
+                 const std::string &hub_name, StepResult &result) {
+    if (step.action == "copy-identity") {
+      // "Take a file from another actor": its key file and certificates.
+      ActorState &source = actors_.at(arg(step, "from"));
+      for (const auto *file : {"keys/identity-key.key.pem", "certificate.pem", "intermediates.pem",
+                               "root.pem", "fullchain.pem"}) {
+        std::filesystem::create_directories(std::filesystem::path(actor.dir + "/" + file).parent_path());
+        std::filesystem::copy_file(source.dir + "/" + file, actor.dir + "/" + file,
+                                   std::filesystem::copy_options::overwrite_existing);
+      }
+      interact(actor.spec->id, source.spec->id, "copies its key and certificates (a leak)", false);
+      result.passed = true;
+      result.message = actor.spec->id + " now holds " + source.spec->id + "'s key and certificates";
+    } else if (step.action == "hold-connection") {
+      if (!hub)
+        throw Error(Reason::config_invalid, scenario_.file + ": " + step.pointer + "/args/hub: expected the hub");
+      std::string port = trimmed(pki::read_file(hub->dir + "/hubs/" + hub_name + ".mqtt.port"));
+      held_.push_back(std::make_unique<BackgroundProcess>(
+          std::vector<std::string>{bin("device"), "--state", actor.dir, "send", "--hub-port", port,
+                                   "--hub-fingerprint", hub->fingerprint, "--message", "{}",
+                                   "--receive-seconds", std::to_string(step.args.value("seconds", 10))},
+          environment(*actor.spec), actor.dir + ".held.log"));
+      // Connected once the hub has acknowledged its telemetry.
+      auto deadline = Clock::now() + step_timeout();
+      while (Clock::now() < deadline &&
+             pki::read_file(actor.dir + ".held.log").find("acknowledged") == std::string::npos)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      result.passed = pki::read_file(actor.dir + ".held.log").find("acknowledged") != std::string::npos;
+      out_ << pki::read_file(actor.dir + ".held.log");
+      interact(actor.spec->id, hub->spec->id, "MQTT CONNECT, stays connected", !result.passed);
+      result.message = result.passed ? actor.spec->id + " is connected and stays connected"
+                                     : actor.spec->id + " could not connect";
+    } else {
+      forge_certificate(step, actor, result);
+    }
+  }
+
+  // forge_certificate writes a certificate for |actor|'s own key file,
+  // signed with the key file of the "signer" actor (who must use the file
+  // backend), ignoring every issuance policy: the attacker's own tool.
+  void forge_certificate(const StepSpec &step, ActorState &actor, StepResult &result) {
+    ActorState &signer = actors_.at(arg(step, "signer"));
+    hsm::FileKeyStore signer_keys(signer.dir + "/keys");
+    auto signer_key = signer_keys.load_key("identity-key");
+    auto signer_cert = pki::parse_certificate(pki::read_file(signer.dir + "/certificate.pem"), "signer");
+    hsm::FileKeyStore own_keys(actor.dir + "/keys");
+    if (step.args.value("key_type", "") == "rsa-1024") { // too weak for any policy
+      ossl::Ptr<EVP_PKEY> weak(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t(1024)));
+      ossl::Ptr<BIO> bio(BIO_new(BIO_s_mem()));
+      PEM_write_bio_PrivateKey(bio.get(), weak.get(), nullptr, nullptr, 0, nullptr, nullptr);
+      char *data = nullptr;
+      long size = BIO_get_mem_data(bio.get(), &data);
+      pki::write_file_atomically(own_keys.key_path("identity-key"), std::string(data, size_t(size)), 0600);
+    }
+    auto key = own_keys.load_key("identity-key");
+    pki::CertificatePlan plan;
+    plan.subject = pki::parse_subject("CN=" + actor.spec->name);
+    plan.public_key = ossl::up_ref(key.get());
+    plan.profile = step.args.value("profile", "device") == "tls-server" ? pki::Profile::tls_server
+                                                                        : pki::Profile::device;
+    plan.not_before = std::chrono::system_clock::now() - std::chrono::hours(1);
+    plan.not_after = std::chrono::system_clock::now() + std::chrono::hours(24 * 30);
+    auto forged = pki::sign_certificate(plan, signer_cert.get(), signer_key.get());
+    if (step.args.value("digest", "sha256") == "sha1")
+      X509_sign(forged.get(), signer_key.get(), EVP_sha1());
+    // The forger installs the signer's chain after its certificate.
+    pki::CertList above = pki::parse_certificates(pki::read_file(signer.dir + "/fullchain.pem"), "signer chain");
+    pki::write_file_atomically(actor.dir + "/certificate.pem", pki::to_pem(forged.get()));
+    pki::write_file_atomically(actor.dir + "/intermediates.pem", pki::to_pem(above));
+    pki::write_file_atomically(actor.dir + "/fullchain.pem", pki::to_pem(forged.get()) + pki::to_pem(above));
+    std::filesystem::copy_file(signer.dir + "/root.pem", actor.dir + "/root.pem",
+                               std::filesystem::copy_options::overwrite_existing);
+    interact(actor.spec->id, signer.spec->id, "forges a certificate signed with its key", false);
+    result.passed = true;
+    result.message = "forged " + pki::subject_text(forged.get()) + ", signed by " +
+                     pki::subject_text(signer_cert.get()) + "'s key, outside any issuance policy";
   }
 
   void check_hub_event(ActorState &hub, const std::string &hub_name, long after,
@@ -556,6 +647,7 @@ private:
   std::string work_dir_;
   std::map<std::string, ActorState> actors_;
   std::map<std::string, std::string> secrets_; // actor id -> the secret it enrolled with
+  std::vector<std::unique_ptr<BackgroundProcess>> held_; // connections held open
   RunResult result_;
   std::string ignored_;
 };

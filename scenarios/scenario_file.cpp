@@ -191,7 +191,8 @@ const std::map<std::string, std::vector<std::string>> &actions_by_role() {
       {"company", {"register-ca", "list", "show"}},
       {"factory", {"register-ca", "list", "show"}},
       {"technician", {"register-ca", "list", "show"}},
-      {"device", {"connect", "send", "enroll", "reenroll", "show"}},
+      {"device", {"connect", "send", "enroll", "reenroll", "show", "hold-connection",
+                  "forge-certificate", "copy-identity"}},
       {"hub", {"upload-ca", "replay-verification", "expect-devices", "expect-event", "disable-device", "enable-device",
                "disable-ca", "enable-ca"}},
   };

@@ -28,7 +28,7 @@ void use_identity(SSL_CTX *context, const TlsIdentity &identity) {
       SSL_CTX_check_private_key(context) != 1)
     throw Error(Reason::config_invalid,
                 "TLS certificate " + pki::subject_text(identity.certificate) +
-                    " does not match its key (" + ossl::drain_errors() + ")");
+                    " cannot be used with its key (" + ossl::drain_errors() + ")");
   if (identity.chain)
     for (const auto &cert : *identity.chain)
       SSL_CTX_add1_chain_cert(context, cert.get());
@@ -97,7 +97,8 @@ ossl::Ptr<SSL_CTX> make_server_context(const TlsIdentity &identity,
 
 PinnedClientContext::PinnedClientContext(std::string pinned_fingerprint,
                                          std::string expected_host,
-                                         const TlsIdentity *client_identity)
+                                         const TlsIdentity *client_identity,
+                                         int security_level)
     : state_(std::make_unique<PinState>(
           PinState{pki::normalise_fingerprint(pinned_fingerprint),
                    std::move(expected_host), {}})),
@@ -110,6 +111,8 @@ PinnedClientContext::PinnedClientContext(std::string pinned_fingerprint,
   SSL_CTX_set_verify(context_.get(), SSL_VERIFY_PEER, nullptr);
   SSL_CTX_set_cert_verify_callback(context_.get(), pinned_verify_callback,
                                    state_.get());
+  if (security_level >= 0)
+    SSL_CTX_set_security_level(context_.get(), security_level);
   if (client_identity)
     use_identity(context_.get(), *client_identity);
 }

@@ -31,8 +31,10 @@ ossl::Ptr<SSL_CTX> make_server_context(const TlsIdentity &identity,
 // PinnedClientContext is a client context whose server check is the pin.
 class PinnedClientContext {
 public:
+  // |security_level| overrides OpenSSL's (0 lets a deliberately weak
+  // client certificate through, for attack scenarios); -1 keeps it.
   PinnedClientContext(std::string pinned_fingerprint, std::string expected_host,
-                      const TlsIdentity *client_identity = nullptr);
+                      const TlsIdentity *client_identity = nullptr, int security_level = -1);
   SSL_CTX *get() const { return context_.get(); }
   // failure says why the last server was not trusted ("" if it was).
   const std::string &failure() const { return state_->failure; }
