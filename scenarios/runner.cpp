@@ -628,6 +628,11 @@ private:
       response = hub_api(hub, "POST", path + "/verify", hub_name, json{{"certificate", captured}}.dump());
       interact(hub.spec->id, hub.spec->id, "replayed verification certificate of " + ca.spec->name,
                response.status >= 400);
+    } else if (action == "set-onboarding") {
+      response = hub_api(hub, "POST", "/certificates/" + arg(step, "ca") + "/onboarding", hub_name,
+                         json{{"policy", arg(step, "policy")}}.dump());
+    } else if (action == "register-device") {
+      response = hub_api(hub, "PUT", "/devices/" + arg(step, "device"), hub_name, "{}");
     } else {
       std::string target = action.find("-ca") != std::string::npos
                              ? "/certificates/" + arg(step, "ca")

@@ -194,7 +194,7 @@ const std::map<std::string, std::vector<std::string>> &actions_by_role() {
       {"device", {"connect", "send", "enroll", "reenroll", "show", "hold-connection",
                   "forge-certificate", "copy-identity"}},
       {"hub", {"upload-ca", "replay-verification", "expect-devices", "expect-event", "disable-device", "enable-device",
-               "disable-ca", "enable-ca"}},
+               "disable-ca", "enable-ca", "set-onboarding", "register-device", "approve-device"}},
   };
   return actions;
 }
