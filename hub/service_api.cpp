@@ -192,6 +192,22 @@ HttpResponse device_request(ServiceContext &context, const std::string &hub,
                             const HttpRequest &request, const std::vector<std::string> &parts) {
   auto &registry = context.registry;
   const std::string &method = request.method;
+  if (parts.size() == 4 && method == "POST" && (parts[3] == "disable" || parts[3] == "enable")) {
+    // Group management: e.g. every device under Technician-Z at once.
+    auto query = device_query(request.target);
+    if (!query)
+      return error_response(query.error());
+    if (query.value().ca_name.empty() && query.value().issuer_subject.empty() &&
+        query.value().chain_contains.empty())
+      return error_response(Error(Reason::malformed_request,
+                                  "query: name the group with ca, issuer or under"));
+    json changed = json::array();
+    for (const auto &device : registry.query_devices(hub, query.value())) {
+      registry.set_device_enabled(hub, device.device_id, parts[3] == "enable");
+      changed.push_back(device.device_id);
+    }
+    return json_response(200, {{parts[3] == "enable" ? "enabled" : "disabled", changed}});
+  }
   if (parts.size() == 3 && method == "GET") {
     auto query = device_query(request.target);
     if (!query)

@@ -14,6 +14,7 @@
 //   GET    /hubs/{hub}/events[?after=ID]
 //   GET    /hubs/{hub}/devices[?ca=NAME&issuer=SUBJECT&under=SUBJECT
 //                               &from=ISO8601&until=ISO8601&status=enabled|disabled]
+//   POST   /hubs/{hub}/devices/disable | /enable  ?ca=|issuer=|under=  (a whole group)
 //   GET    /hubs/{hub}/devices/{id}
 //   GET    /hubs/{hub}/devices/{id}/telemetry | /twin
 //   PUT    /hubs/{hub}/devices/{id}  {} or {"thumbprint": SHA-256}  (pre-register)

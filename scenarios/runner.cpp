@@ -516,10 +516,10 @@ private:
   // signed with the key file of the "signer" actor (who must use the file
   // backend), ignoring every issuance policy: the attacker's own tool.
   void forge_certificate(const StepSpec &step, ActorState &actor, StepResult &result) {
-    ActorState &signer = actors_.at(arg(step, "signer"));
+    bool self_signed = arg(step, "signer") == "self";
+    ActorState &signer = self_signed ? actor : actors_.at(arg(step, "signer"));
     hsm::FileKeyStore signer_keys(signer.dir + "/keys");
     auto signer_key = signer_keys.load_key("identity-key");
-    auto signer_cert = pki::parse_certificate(pki::read_file(signer.dir + "/certificate.pem"), "signer");
     hsm::FileKeyStore own_keys(actor.dir + "/keys");
     if (step.args.value("key_type", "") == "rsa-1024") { // too weak for any policy
       ossl::Ptr<EVP_PKEY> weak(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t(1024)));
@@ -537,6 +537,18 @@ private:
                                                                         : pki::Profile::device;
     plan.not_before = std::chrono::system_clock::now() - std::chrono::hours(1);
     plan.not_after = std::chrono::system_clock::now() + std::chrono::hours(24 * 30);
+    if (self_signed) { // a stand-alone device certificate, for thumbprint registration
+      auto made = pki::sign_certificate(plan, nullptr, key.get());
+      pki::write_file_atomically(actor.dir + "/certificate.pem", pki::to_pem(made.get()));
+      pki::write_file_atomically(actor.dir + "/intermediates.pem", "");
+      pki::write_file_atomically(actor.dir + "/fullchain.pem", pki::to_pem(made.get()));
+      pki::write_file_atomically(actor.dir + "/root.pem", pki::to_pem(made.get()));
+      result.passed = true;
+      result.message = "made a self-signed " + pki::subject_text(made.get()) + " (thumbprint " +
+                       pki::sha256_fingerprint(made.get()).substr(0, 23) + "…)";
+      return;
+    }
+    auto signer_cert = pki::parse_certificate(pki::read_file(signer.dir + "/certificate.pem"), "signer");
     auto forged = pki::sign_certificate(plan, signer_cert.get(), signer_key.get());
     if (step.args.value("digest", "sha256") == "sha1")
       X509_sign(forged.get(), signer_key.get(), EVP_sha1());
@@ -632,7 +644,17 @@ private:
       response = hub_api(hub, "POST", "/certificates/" + arg(step, "ca") + "/onboarding", hub_name,
                          json{{"policy", arg(step, "policy")}}.dump());
     } else if (action == "register-device") {
-      response = hub_api(hub, "PUT", "/devices/" + arg(step, "device"), hub_name, "{}");
+      json body = json::object();
+      if (step.args.contains("thumbprint_of")) { // one-to-one: that certificate's thumbprint
+        ActorState &holder = actors_.at(arg(step, "thumbprint_of"));
+        auto cert = pki::parse_certificate(pki::read_file(holder.dir + "/certificate.pem"), holder.spec->id);
+        body["thumbprint"] = pki::sha256_fingerprint(cert.get());
+      }
+      response = hub_api(hub, "PUT", "/devices/" + arg(step, "device"), hub_name, body.dump());
+    } else if (action == "disable-group" || action == "enable-group") {
+      response = hub_api(hub, "POST", "/devices/" + action.substr(0, action.find('-')) +
+                                          "?under=" + percent_encode(arg(step, "under")),
+                         hub_name);
     } else {
       std::string target = action.find("-ca") != std::string::npos
                              ? "/certificates/" + arg(step, "ca")

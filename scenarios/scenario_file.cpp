@@ -194,7 +194,8 @@ const std::map<std::string, std::vector<std::string>> &actions_by_role() {
       {"device", {"connect", "send", "enroll", "reenroll", "show", "hold-connection",
                   "forge-certificate", "copy-identity"}},
       {"hub", {"upload-ca", "replay-verification", "expect-devices", "expect-event", "disable-device", "enable-device",
-               "disable-ca", "enable-ca", "set-onboarding", "register-device", "approve-device"}},
+               "disable-ca", "enable-ca", "set-onboarding", "register-device", "approve-device", "disable-group",
+               "enable-group"}},
   };
   return actions;
 }
