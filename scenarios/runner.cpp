@@ -237,9 +237,11 @@ private:
   std::string set_up_hub(ActorState &hub) {
     if (auto failure = run_and_show(hub, {"init"}); !failure.empty())
       return failure;
-    for (const auto &name : hub.spec->hubs)
-      if (auto failure = run_and_show(hub, {"create", "--name", name}, &ignored_); !failure.empty())
+    for (const auto &name : hub.spec->hubs) {
+      std::string token; // printed by `hub create`; the runner reads the token file
+      if (auto failure = run_and_show(hub, {"create", "--name", name}, &token); !failure.empty())
         return failure;
+    }
     if (auto failure = start_server(hub, hub.dir + "/api.port"); !failure.empty())
       return failure;
     for (const auto &name : hub.spec->hubs)
@@ -582,6 +584,68 @@ private:
     result.output_tail = server_log_tail(hub.spec->id);
   }
 
+  // hub_call makes the API call an operator (or an attacker) step asks for.
+  HttpResponse hub_call(const StepSpec &step, ActorState &hub, const std::string &hub_name) {
+    const std::string &action = step.action;
+    if (action == "upload-ca") {
+      // The certificate only, with no proof of possession: what an owner
+      // does first, and all a thief of the (public) certificate can do.
+      ActorState &ca = actors_.at(arg(step, "ca"));
+      std::string pem = pki::read_file(ca.dir + "/certificate.pem");
+      if (step.args.value("with_key", false)) // the mistake the hub must refuse
+        pem += pki::read_file(ca.dir + "/keys/identity-key.key.pem");
+      auto response = hub_api(hub, "PUT", "/certificates/" + ca.spec->name, hub_name,
+                              json{{"certificate", pem}}.dump());
+      interact(hub.spec->id, hub.spec->id, "upload of " + ca.spec->name + "'s CA certificate",
+               response.status >= 400);
+      return response;
+    }
+    if (action == "replay-verification") {
+      // An eavesdropper captured the verification certificate the CA sent
+      // to some hub, and offers it for its own upload here.
+      ActorState &ca = actors_.at(arg(step, "ca"));
+      registry::IssuanceLog log(ca.dir + "/issuance.db");
+      std::string captured;
+      for (const auto &record : log.list())
+        if (record.profile == "verification")
+          captured = record.certificate_pem;
+      if (captured.empty())
+        throw Error(Reason::config_invalid, scenario_.file + ": " + step.pointer +
+                                                ": " + ca.spec->name +
+                                                " has sent no verification certificate to capture");
+      std::string path = "/certificates/" + ca.spec->name;
+      hub_api(hub, "POST", path + "/generateVerificationCode", hub_name);
+      auto response =
+          hub_api(hub, "POST", path + "/verify", hub_name, json{{"certificate", captured}}.dump());
+      interact(hub.spec->id, hub.spec->id, "replayed verification certificate of " + ca.spec->name,
+               response.status >= 400);
+      return response;
+    }
+    if (action == "set-onboarding") {
+      return hub_api(hub, "POST", "/certificates/" + arg(step, "ca") + "/onboarding", hub_name,
+                         json{{"policy", arg(step, "policy")}}.dump());
+    }
+    if (action == "register-device") {
+      json body = json::object();
+      if (step.args.contains("thumbprint_of")) { // one-to-one: that certificate's thumbprint
+        ActorState &holder = actors_.at(arg(step, "thumbprint_of"));
+        auto cert = pki::parse_certificate(pki::read_file(holder.dir + "/certificate.pem"), holder.spec->id);
+        body["thumbprint"] = pki::sha256_fingerprint(cert.get());
+      }
+      return hub_api(hub, "PUT", "/devices/" + arg(step, "device"), hub_name, body.dump());
+    }
+    if (action == "disable-group" || action == "enable-group")
+      return hub_api(hub, "POST",
+                     "/devices/" + action.substr(0, action.find('-')) +
+                         "?under=" + percent_encode(arg(step, "under")),
+                     hub_name);
+    // disable-ca, enable-ca, disable-device, enable-device, approve-device
+    std::string target = action.find("-ca") != std::string::npos
+                             ? "/certificates/" + arg(step, "ca")
+                             : "/devices/" + arg(step, "device");
+    return hub_api(hub, "POST", target + "/" + action.substr(0, action.find('-')), hub_name);
+  }
+
   void check_api_step(const StepSpec &step, ActorState &hub, StepResult &result) {
     std::string hub_name = arg(step, "hub");
     const std::string &action = step.action;
@@ -611,56 +675,7 @@ private:
                        " refusal(s)";
       return;
     }
-    if (action == "upload-ca") {
-      // The certificate only, with no proof of possession: what an owner
-      // does first, and all a thief of the (public) certificate can do.
-      ActorState &ca = actors_.at(arg(step, "ca"));
-      std::string pem = pki::read_file(ca.dir + "/certificate.pem");
-      if (step.args.value("with_key", false)) // the mistake the hub must refuse
-        pem += pki::read_file(ca.dir + "/keys/identity-key.key.pem");
-      response = hub_api(hub, "PUT", "/certificates/" + ca.spec->name, hub_name,
-                         json{{"certificate", pem}}.dump());
-      interact(hub.spec->id, hub.spec->id, "upload of " + ca.spec->name + "'s CA certificate",
-               response.status >= 400);
-    } else if (action == "replay-verification") {
-      // An eavesdropper captured the verification certificate the CA sent
-      // to some hub, and offers it for its own upload here.
-      ActorState &ca = actors_.at(arg(step, "ca"));
-      registry::IssuanceLog log(ca.dir + "/issuance.db");
-      std::string captured;
-      for (const auto &record : log.list())
-        if (record.profile == "verification")
-          captured = record.certificate_pem;
-      if (captured.empty())
-        throw Error(Reason::config_invalid, scenario_.file + ": " + step.pointer +
-                                                ": " + ca.spec->name +
-                                                " has sent no verification certificate to capture");
-      std::string path = "/certificates/" + ca.spec->name;
-      hub_api(hub, "POST", path + "/generateVerificationCode", hub_name);
-      response = hub_api(hub, "POST", path + "/verify", hub_name, json{{"certificate", captured}}.dump());
-      interact(hub.spec->id, hub.spec->id, "replayed verification certificate of " + ca.spec->name,
-               response.status >= 400);
-    } else if (action == "set-onboarding") {
-      response = hub_api(hub, "POST", "/certificates/" + arg(step, "ca") + "/onboarding", hub_name,
-                         json{{"policy", arg(step, "policy")}}.dump());
-    } else if (action == "register-device") {
-      json body = json::object();
-      if (step.args.contains("thumbprint_of")) { // one-to-one: that certificate's thumbprint
-        ActorState &holder = actors_.at(arg(step, "thumbprint_of"));
-        auto cert = pki::parse_certificate(pki::read_file(holder.dir + "/certificate.pem"), holder.spec->id);
-        body["thumbprint"] = pki::sha256_fingerprint(cert.get());
-      }
-      response = hub_api(hub, "PUT", "/devices/" + arg(step, "device"), hub_name, body.dump());
-    } else if (action == "disable-group" || action == "enable-group") {
-      response = hub_api(hub, "POST", "/devices/" + action.substr(0, action.find('-')) +
-                                          "?under=" + percent_encode(arg(step, "under")),
-                         hub_name);
-    } else {
-      std::string target = action.find("-ca") != std::string::npos
-                             ? "/certificates/" + arg(step, "ca")
-                             : "/devices/" + arg(step, "device");
-      response = hub_api(hub, "POST", target + "/" + action.substr(0, action.find('-')), hub_name);
-    }
+    response = hub_call(step, hub, hub_name);
     bool refused = response.status >= 400;
     std::string reason = response.header("X-Chainlab-Reason");
     result.passed = step.expect.outcome == "refused" ? refused && reason == step.expect.reason : !refused;
@@ -676,7 +691,6 @@ private:
   std::map<std::string, std::string> secrets_; // actor id -> the secret it enrolled with
   std::vector<std::unique_ptr<BackgroundProcess>> held_; // connections held open
   RunResult result_;
-  std::string ignored_;
 };
 
 } // namespace
