@@ -75,6 +75,14 @@ pub widget-002 "$work/widget-002/fullchain.pem" -t devices/widget-002/messages/e
   fail "mosquitto_pub could not publish"
 api_call contoso GET /devices/widget-002/telemetry | grep -q 'from mosquitto' || fail "mosquitto telemetry not recorded"
 
+# Devices by first-connection time range, e.g. "installed after July".
+api_call contoso GET '/devices?from=2000-01-01T00:00:00Z' | grep -q '"count": 2' ||
+  fail "a from= query should find both devices"
+api_call contoso GET '/devices?until=2000-01-01T00:00:00Z' | grep -q '"count": 0' ||
+  fail "an until= query before any connection should find none"
+api_call contoso GET '/devices?from=not-a-date' | grep -q 'query parameter \\"from\\"' ||
+  fail "a bad date should be refused naming the parameter"
+
 # 3. Refusals, each with its reason.
 if pub widget-002 "$work/widget-002/certificate.pem" -t devices/widget-002/messages/events/ -m x >/dev/null; then
   fail "a chain without its intermediate was accepted"; fi
