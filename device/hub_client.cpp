@@ -1,6 +1,7 @@
 #include "device/hub_client.hpp"
 
 #include "core/error.hpp"
+#include "device/impersonation.hpp"
 #include "mqtt/codec.hpp"
 #include "pki/inspect.hpp"
 
@@ -68,6 +69,10 @@ void HubClient::connect() {
   store_ = state_.open_key_store(config_, false);
   key_ = store_->load_key(actor::kIdentityKeyLabel);
   certificate_ = state_.certificate();
+  if (misbehaviour_.impersonate) {
+    narrator_.say("misbehaves: presents a copied certificate while signing with its own key");
+    key_ = impersonating_key(certificate_.get(), key_.get());
+  }
   intermediates_ = state_.intermediates();
   if (misbehaviour_.omit_intermediates) {
     narrator_.say("misbehaves: presents its certificate without the intermediates");

@@ -31,6 +31,7 @@ struct Misbehaviour {
   std::string client_id;           // claim another client ID than the CN
   std::string publish_as;          // publish telemetry on another device's topic
   bool allow_weak_crypto = false;  // use a weak key or SHA-1 certificate anyway
+  bool impersonate = false;        // present a copied certificate, sign with our own key
 };
 
 class HubClient {

@@ -64,6 +64,9 @@ int main(int argc, char **argv) {
     command->add_option("--publish-as", misbehaviour.publish_as,
                         "publish on another device's telemetry topic")
         ->group(attacks);
+    command->add_flag("--impersonate", misbehaviour.impersonate,
+                      "present the (copied) certificate but sign with this device's own key")
+        ->group(attacks);
     command->add_flag("--allow-weak-crypto", misbehaviour.allow_weak_crypto,
                       "present a weak key or SHA-1 certificate anyway")
         ->group(attacks);

@@ -229,6 +229,17 @@ private:
   }
 
   void on_handshake(boost::system::error_code error) {
+    if (error && verified_) {
+      // The chain was fine, so the client failed TLS CertificateVerify: it
+      // holds a certificate but not its key (a copied certificate).
+      gateway_.services.record_refusal(
+          identity_, Error(Reason::pop_failed,
+                           "the client presented " + identity_.device_id +
+                               "'s valid certificate chain but could not prove possession of "
+                               "its key (TLS CertificateVerify failed: " + error.message() + ")"));
+      ossl::drain_errors();
+      return close_socket();
+    }
     if (error) {
       if (!verified_ && !SSL_get0_peer_certificate(stream_.native_handle()) &&
           identity_.device_id.empty()) {

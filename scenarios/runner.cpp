@@ -397,6 +397,8 @@ private:
         command.push_back("--omit-intermediates");
       if (step.args.value("allow_weak_crypto", false))
         command.push_back("--allow-weak-crypto");
+      if (step.args.value("impersonate", false))
+        command.push_back("--impersonate");
       for (const auto &[key, option] : {std::pair{"client_id", "--client-id"},
                                         std::pair{"publish_as", "--publish-as"}})
         if (step.args.contains(key))
@@ -481,15 +483,20 @@ private:
     if (step.action == "copy-identity") {
       // "Take a file from another actor": its key file and certificates.
       ActorState &source = actors_.at(arg(step, "from"));
+      bool with_key = !step.args.value("without_key", false);
       for (const auto *file : {"keys/identity-key.key.pem", "certificate.pem", "intermediates.pem",
                                "root.pem", "fullchain.pem"}) {
+        if (!with_key && std::string(file).rfind("keys/", 0) == 0)
+          continue; // a copied certificate, but the key stayed in its token
         std::filesystem::create_directories(std::filesystem::path(actor.dir + "/" + file).parent_path());
         std::filesystem::copy_file(source.dir + "/" + file, actor.dir + "/" + file,
                                    std::filesystem::copy_options::overwrite_existing);
       }
-      interact(actor.spec->id, source.spec->id, "copies its key and certificates (a leak)", false);
+      interact(actor.spec->id, source.spec->id,
+               with_key ? "copies its key and certificates (a leak)" : "copies its certificates", false);
       result.passed = true;
-      result.message = actor.spec->id + " now holds " + source.spec->id + "'s key and certificates";
+      result.message = actor.spec->id + " now holds " + source.spec->id +
+                       (with_key ? "'s key and certificates" : "'s certificates (not its key)");
     } else if (step.action == "hold-connection") {
       if (!hub)
         throw Error(Reason::config_invalid, scenario_.file + ": " + step.pointer + "/args/hub: expected the hub");
