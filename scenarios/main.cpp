@@ -34,27 +34,33 @@ int main(int argc, char **argv) {
 
   auto *run = app.add_subcommand("run", "run scenario files; exit 0 only if every expectation held");
   run->add_option("files", files, "scenario files")->required()->check(CLI::ExistingFile);
-  run->add_option("--json", json_file, "write a JSON report here");
+  auto *json_option = run->add_option(
+      "--json", json_file, "write a JSON report to FILE, or to stdout (the transcript then goes to stderr)");
+  json_option->expected(0, 1);
   run->add_option("--junit", junit_file, "write JUnit XML here");
   run->add_option("--diagram", diagram_file, "write a Mermaid sequence diagram here");
   run->add_option("--bin", bin_dir, "where the actor executables are")->capture_default_str();
   run->add_flag("--keep", keep, "keep each working directory for inspection");
   run->callback([&] {
     scenario::install_interrupt_handler();
+    bool json_to_stdout = json_option->count() > 0 && json_file.empty();
+    std::ostream &transcript = json_to_stdout ? std::cerr : std::cout;
     std::vector<scenario::RunResult> results;
     for (const auto &file : files) {
       auto loaded = scenario::load_scenario(file);
-      results.push_back(scenario::run_scenario(loaded, {bin_dir, keep}, std::cout));
+      results.push_back(scenario::run_scenario(loaded, {bin_dir, keep}, transcript));
       if (scenario::interrupted())
         break;
     }
-    std::cout << "\n";
+    transcript << "\n";
     for (const auto &result : results) {
-      std::cout << (result.passed() ? "PASS " : "FAIL ") << result.scenario << " (" << result.file << ")\n";
+      transcript << (result.passed() ? "PASS " : "FAIL ") << result.scenario << " (" << result.file << ")\n";
       if (!result.passed())
         exit_code = cli::kExitRefused;
     }
-    if (!json_file.empty())
+    if (json_to_stdout)
+      std::cout << scenario::json_report(results).dump(2) << std::endl;
+    else if (!json_file.empty())
       write_report(json_file, scenario::json_report(results).dump(2) + "\n");
     if (!junit_file.empty())
       write_report(junit_file, scenario::junit_report(results));

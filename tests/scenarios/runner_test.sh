@@ -28,6 +28,12 @@ grep -q 'FAILED: expected success, but it was refused' <<<"$out" || fail "no cle
 grep -q 'last output of widget-001' <<<"$out" || fail "the failing actor's output is not shown"
 grep -q '<failure message="expected success' "$work/junit.xml" || fail "JUnit lacks the failure"
 
+# --json alone: the report on stdout, the transcript on stderr.
+report=$("$scenario" run "$catalog/attack-impostor-hub.json" --json 2>/dev/null) ||
+  fail "attack-impostor-hub failed"
+python3 -c 'import json,sys; r=json.load(sys.stdin); assert r[0]["passed"] and r[0]["steps"], r' <<<"$report" ||
+  fail "--json did not print a passing JSON report: $report"
+
 # A step past its timeout fails as such, and nothing survives the run.
 rc=0; out=$("$scenario" run "$fixtures/slow-step.json" 2>&1) || rc=$?
 [ "$rc" = 1 ] || fail "a timed-out scenario should exit 1, got $rc"
