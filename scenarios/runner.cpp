@@ -1,7 +1,5 @@
 #include "scenarios/runner.hpp"
 
-#include <openssl/pem.h>
-
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -13,11 +11,10 @@
 #include "core/http_message.hpp"
 #include "net/https_client.hpp"
 #include "net/tls_context.hpp"
-#include "hsm/file_key_store.hpp"
-#include "pki/certificate_builder.hpp"
 #include "pki/encoding.hpp"
 #include "pki/inspect.hpp"
 #include "registry/issuance_log.hpp"
+#include "scenarios/forgery.hpp"
 #include "scenarios/process.hpp"
 
 namespace chainlab::scenario {
@@ -517,61 +514,17 @@ private:
       result.message = result.passed ? actor.spec->id + " is connected and stays connected"
                                      : actor.spec->id + " could not connect";
     } else {
-      forge_certificate(step, actor, result);
+      forge(step, actor, result);
     }
   }
 
-  // forge_certificate writes a certificate for |actor|'s own key file,
-  // signed with the key file of the "signer" actor (who must use the file
-  // backend), ignoring every issuance policy: the attacker's own tool.
-  void forge_certificate(const StepSpec &step, ActorState &actor, StepResult &result) {
-    bool self_signed = arg(step, "signer") == "self";
-    ActorState &signer = self_signed ? actor : actors_.at(arg(step, "signer"));
-    hsm::FileKeyStore signer_keys(signer.dir + "/keys");
-    auto signer_key = signer_keys.load_key("identity-key");
-    hsm::FileKeyStore own_keys(actor.dir + "/keys");
-    if (step.args.value("key_type", "") == "rsa-1024") { // too weak for any policy
-      ossl::Ptr<EVP_PKEY> weak(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t(1024)));
-      ossl::Ptr<BIO> bio(BIO_new(BIO_s_mem()));
-      PEM_write_bio_PrivateKey(bio.get(), weak.get(), nullptr, nullptr, 0, nullptr, nullptr);
-      char *data = nullptr;
-      long size = BIO_get_mem_data(bio.get(), &data);
-      pki::write_file_atomically(own_keys.key_path("identity-key"), std::string(data, size_t(size)), 0600);
-    }
-    auto key = own_keys.load_key("identity-key");
-    pki::CertificatePlan plan;
-    plan.subject = pki::parse_subject("CN=" + actor.spec->name);
-    plan.public_key = ossl::up_ref(key.get());
-    plan.profile = step.args.value("profile", "device") == "tls-server" ? pki::Profile::tls_server
-                                                                        : pki::Profile::device;
-    plan.not_before = std::chrono::system_clock::now() - std::chrono::hours(1);
-    plan.not_after = std::chrono::system_clock::now() + std::chrono::hours(24 * 30);
-    if (self_signed) { // a stand-alone device certificate, for thumbprint registration
-      auto made = pki::sign_certificate(plan, nullptr, key.get());
-      pki::write_file_atomically(actor.dir + "/certificate.pem", pki::to_pem(made.get()));
-      pki::write_file_atomically(actor.dir + "/intermediates.pem", "");
-      pki::write_file_atomically(actor.dir + "/fullchain.pem", pki::to_pem(made.get()));
-      pki::write_file_atomically(actor.dir + "/root.pem", pki::to_pem(made.get()));
-      result.passed = true;
-      result.message = "made a self-signed " + pki::subject_text(made.get()) + " (thumbprint " +
-                       pki::sha256_fingerprint(made.get()).substr(0, 23) + "…)";
-      return;
-    }
-    auto signer_cert = pki::parse_certificate(pki::read_file(signer.dir + "/certificate.pem"), "signer");
-    auto forged = pki::sign_certificate(plan, signer_cert.get(), signer_key.get());
-    if (step.args.value("digest", "sha256") == "sha1")
-      X509_sign(forged.get(), signer_key.get(), EVP_sha1());
-    // The forger installs the signer's chain after its certificate.
-    pki::CertList above = pki::parse_certificates(pki::read_file(signer.dir + "/fullchain.pem"), "signer chain");
-    pki::write_file_atomically(actor.dir + "/certificate.pem", pki::to_pem(forged.get()));
-    pki::write_file_atomically(actor.dir + "/intermediates.pem", pki::to_pem(above));
-    pki::write_file_atomically(actor.dir + "/fullchain.pem", pki::to_pem(forged.get()) + pki::to_pem(above));
-    std::filesystem::copy_file(signer.dir + "/root.pem", actor.dir + "/root.pem",
-                               std::filesystem::copy_options::overwrite_existing);
-    interact(actor.spec->id, signer.spec->id, "forges a certificate signed with its key", false);
+  void forge(const StepSpec &step, ActorState &actor, StepResult &result) {
+    std::string signer = arg(step, "signer");
+    std::string signer_dir = signer == "self" ? "" : actors_.at(signer).dir;
+    result.message = forge_certificate({actor.dir, actor.spec->name, signer_dir, step.args});
     result.passed = true;
-    result.message = "forged " + pki::subject_text(forged.get()) + ", signed by " +
-                     pki::subject_text(signer_cert.get()) + "'s key, outside any issuance policy";
+    if (signer != "self")
+      interact(actor.spec->id, signer, "forges a certificate signed with its key", false);
   }
 
   void check_hub_event(ActorState &hub, const std::string &hub_name, long after,
