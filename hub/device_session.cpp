@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "core/protocol_codes.hpp"
 #include "mqtt/codec.hpp"
 
 namespace chainlab::hub {
@@ -45,7 +46,7 @@ DeviceSession::DeviceSession(DeviceIdentity identity, SessionServices &services)
 
 SessionOutput DeviceSession::refuse_connect(const Error &error) {
   services_.record_refusal(identity_, error);
-  return {{mqtt::Connack{false, ConnackCode::not_authorized}}, true};
+  return {{mqtt::Connack{false, ConnackCode(connack_code(error.reason()))}}, true};
 }
 
 SessionOutput DeviceSession::refuse_and_close(const Error &error) {
@@ -87,14 +88,11 @@ SessionOutput DeviceSession::on_packet(const mqtt::Packet &packet) {
 }
 
 SessionOutput DeviceSession::on_connect(const mqtt::Connect &connect) {
-  if (connect.protocol_name != "MQTT" || connect.protocol_level != 4) {
-    services_.record_refusal(
-        identity_, Error(Reason::malformed_packet, "protocol " + connect.protocol_name +
-                                                       " level " +
-                                                       std::to_string(connect.protocol_level) +
-                                                       ": only MQTT 3.1.1 (level 4) is spoken"));
-    return {{mqtt::Connack{false, ConnackCode::unacceptable_protocol}}, true};
-  }
+  if (connect.protocol_name != "MQTT" || connect.protocol_level != 4)
+    return refuse_connect(Error(Reason::malformed_packet,
+                                "protocol " + connect.protocol_name + " level " +
+                                    std::to_string(connect.protocol_level) +
+                                    ": only MQTT 3.1.1 (level 4) is spoken"));
   const std::string &id = identity_.device_id;
   if (connect.client_id != id)
     return refuse_connect(Error(Reason::device_id_mismatch,

@@ -2,6 +2,8 @@
 // maps to an HTTP status in the one mapping function.
 #include <gtest/gtest.h>
 
+#include <openssl/ssl.h>
+
 #include "core/protocol_codes.hpp"
 #include "core/reason.hpp"
 #include "est/server.hpp"
@@ -30,6 +32,20 @@ TEST(Reason, EveryReasonHasAnHttpStatus) {
   EXPECT_EQ(http_status(Reason::secret_missing), 401);
   EXPECT_EQ(http_status(Reason::secret_used), 403);
   EXPECT_EQ(http_status(Reason::csr_signature_invalid), 400);
+}
+
+TEST(Reason, TlsAlertsAndConnackCodesComeFromOneMapping) {
+  EXPECT_EQ(tls_alert(Reason::issuer_missing), SSL_AD_UNKNOWN_CA);
+  EXPECT_EQ(tls_alert(Reason::ca_unverified), SSL_AD_UNKNOWN_CA);
+  EXPECT_EQ(tls_alert(Reason::cert_expired), SSL_AD_CERTIFICATE_EXPIRED);
+  EXPECT_EQ(tls_alert(Reason::wrong_purpose), SSL_AD_UNSUPPORTED_CERTIFICATE);
+  EXPECT_EQ(tls_alert(Reason::client_cert_missing), SSL_AD_CERTIFICATE_REQUIRED);
+  // After TLS every authorisation failure is CONNACK 5, so SDKs report an
+  // authentication error; only another protocol version gets 1.
+  for (auto reason : {Reason::device_id_mismatch, Reason::device_disabled,
+                      Reason::device_not_registered, Reason::device_pending, Reason::unauthorized})
+    EXPECT_EQ(connack_code(reason), 5) << to_string(reason);
+  EXPECT_EQ(connack_code(Reason::malformed_packet), 1);
 }
 
 TEST(Reason, ErrorResponseCarriesCodeAndExplanation) {

@@ -97,7 +97,7 @@ int tls_alert(Reason reason) {
 int connack_code(Reason reason) {
   switch (reason) {
   case Reason::malformed_packet:
-    return 1; // only for an unacceptable protocol version; callers decide
+    return 1; // a CONNECT that parses but speaks another protocol version
   default:
     return 5;
   }
