@@ -1,5 +1,7 @@
 #include "hub/ca_registration.hpp"
 
+#include "core/secrets.hpp"
+
 #include "core/clock.hpp"
 #include "core/random.hpp"
 #include "ossl/errors.hpp"
@@ -133,7 +135,7 @@ CaRegistration::generate_verification_code(const std::string &hub, const std::st
   record.code_used = false;
   registry_.update_ca(record);
   log_event(hub, "verification_code_issued", record.subject,
-         "issued verification code " + record.verification_code + " for CA " + record.subject +
+         "issued a verification code for CA " + record.subject +
              " (single use, expires " + pki::format_time(*record.code_expires_at) + ")");
   return record;
 }
@@ -154,8 +156,8 @@ Result<registry::CaRecord> CaRegistration::verify(const std::string &hub,
   if (record.code_used)
     return refuse(hub, ca_subject,
                   Error(Reason::verification_code_used,
-                        "verification code " + record.verification_code + " for CA " +
-                            ca_subject + " was already used; request a new one"));
+                        "the verification code for CA " + ca_subject +
+                            " was already used; request a new one"));
   TimePoint when = now();
   if (record.code_expires_at && when >= *record.code_expires_at)
     return refuse(hub, ca_subject,
@@ -173,12 +175,13 @@ Result<registry::CaRecord> CaRegistration::verify(const std::string &hub,
     return refuse(hub, ca_subject, error);
   }
   auto cn = pki::common_name(X509_get_subject_name(proof.get())).value_or("(none)");
-  if (cn != record.verification_code)
+  // Codes are compared in constant time and never echoed: a refusal that
+  // named the current code would hand it to whoever guessed wrong.
+  if (!secrets_equal(cn, record.verification_code))
     return refuse(hub, ca_subject,
                   Error(Reason::verification_code_mismatch,
-                        "verification certificate has CN=" + cn +
-                            " but the current code for CA " + ca_subject + " is " +
-                            record.verification_code));
+                        "the verification certificate's CN is not the current verification "
+                        "code for CA " + ca_subject + " (request the code again if unsure)"));
   auto ca = pki::parse_certificate(record.certificate_pem, "stored CA " + ca_subject);
   if (X509_verify(proof.get(), X509_get0_pubkey(ca.get())) != 1) {
     ossl::drain_errors();
@@ -235,6 +238,26 @@ Result<registry::CaRecord> CaRegistration::set_onboarding(const std::string &hub
   registry_.update_ca(record);
   log_event(hub, "ca_onboarding", record.subject,
             "devices under CA " + record.subject + " are now onboarded by " + policy);
+  return record;
+}
+
+Result<registry::CaRecord> CaRegistration::set_certificate_change(const std::string &hub,
+                                                                  const std::string &name,
+                                                                  const std::string &policy) {
+  std::lock_guard lock(mutex_);
+  if (policy != "any" && policy != "same-issuer" && policy != "pinned")
+    return Error(Reason::malformed_request,
+                 "field \"policy\": expected any, same-issuer or pinned, got \"" +
+                     policy.substr(0, 64) + "\"");
+  auto found = find(hub, name);
+  if (!found)
+    return refuse(hub, name, found.error());
+  registry::CaRecord record = found.value();
+  record.certificate_change = policy;
+  registry_.update_ca(record);
+  log_event(hub, "ca_certificate_change", record.subject,
+            "known devices under CA " + record.subject + " may now change certificate: " +
+                policy);
   return record;
 }
 

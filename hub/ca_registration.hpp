@@ -44,6 +44,10 @@ public:
   // set_onboarding: "first-connection", "pre-registered" or "approval".
   Result<registry::CaRecord> set_onboarding(const std::string &hub, const std::string &name,
                                             const std::string &policy);
+  // set_certificate_change: "any", "same-issuer" or "pinned" (see CaRecord).
+  Result<registry::CaRecord> set_certificate_change(const std::string &hub,
+                                                    const std::string &name,
+                                                    const std::string &policy);
 
 private:
   Result<registry::CaRecord> find(const std::string &hub, const std::string &name);

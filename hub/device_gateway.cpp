@@ -10,7 +10,6 @@
 
 #include <atomic>
 #include <deque>
-#include <future>
 #include <map>
 #include <thread>
 
@@ -20,9 +19,8 @@
 #include "hub/gateway_services.hpp"
 #include "mqtt/codec.hpp"
 #include "ossl/errors.hpp"
-#include "pki/chain_validation.hpp"
+#include "hub/authenticate.hpp"
 #include "pki/inspect.hpp"
-#include "pki/policy.hpp"
 
 namespace chainlab::hub {
 namespace {
@@ -30,8 +28,12 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-constexpr auto kHandshakeDeadline = std::chrono::seconds(10);
+// From accept, TLS and CONNECT together must finish within this, however
+// slowly the bytes trickle in.
+constexpr auto kConnectDeadline = std::chrono::seconds(10);
 constexpr auto kShutdownDeadline = std::chrono::seconds(2);
+// A device that does not read its messages is cut off, not buffered for.
+constexpr std::size_t kMaxQueuedWrites = 256;
 
 // The verify error whose alert OpenSSL sends is the one tls_alert() names.
 int verify_error_for_alert(int alert) {
@@ -51,21 +53,23 @@ struct PendingMessage {
 
 class Connection;
 
-// Tenant: one named hub's listener, TLS context and trust anchors.
+// Tenant: one named hub's listener and TLS context. Its trust is in the
+// TrustStore's snapshot.
 struct Tenant {
   std::string name;
   ossl::Ptr<SSL_CTX> native;
   std::unique_ptr<asio::ssl::context> context;
   std::unique_ptr<tcp::acceptor> acceptor;
-  pki::ChainValidator validator; // caches proven intermediates
 };
 
 } // namespace
 
 struct DeviceGateway::Impl {
-  Impl(registry::HubRegistry &r, Narrator &n, const net::TlsIdentity &id)
-      : registry(r), narrator(n), identity(id), services(r, n),
+  Impl(registry::HubRegistry &r, TrustStore &t, Narrator &n, const net::TlsIdentity &id)
+      : registry(r), trust(t), narrator(n), identity(id), services(r, t, n),
         ssl_index(SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr)) {}
+
+  void serve();
 
   void do_accept(Tenant &tenant);
   // attach makes |connection| the device's live one; an older connection of
@@ -77,10 +81,12 @@ struct DeviceGateway::Impl {
   std::shared_ptr<Connection> live(const std::string &key);
   // deliver_or_queue hands a message to the live connection, or keeps it
   // until the device next subscribes; one lock, so none slips between.
-  void deliver_or_queue(const std::string &key, const PendingMessage &message);
+  Result<bool> deliver_or_queue(const std::string &key, const PendingMessage &message);
   void queue_for_next_subscription(const std::string &key, const PendingMessage &message);
+  std::vector<std::shared_ptr<Connection>> live_on(const std::string &hub);
 
   registry::HubRegistry &registry;
+  TrustStore &trust;
   Narrator &narrator;
   net::TlsIdentity identity;
   GatewayServices services;
@@ -104,13 +110,15 @@ public:
     auto endpoint = stream_.lowest_layer().remote_endpoint(ignored);
     identity_.hub = tenant.name;
     identity_.peer_address = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+    connect_deadline_ = std::chrono::steady_clock::now() + kConnectDeadline;
   }
 
   void start() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_handshake(); });
   }
 
-  // Called from the handshake's verify callback, on this connection's strand.
+  // Called from the handshake's verify callback, on this connection's
+  // strand. The decision is authenticate_device's; this only transports it.
   bool verify_chain(X509_STORE_CTX *store_ctx) {
     X509 *leaf = X509_STORE_CTX_get0_cert(store_ctx);
     pki::CertList presented;
@@ -118,42 +126,57 @@ public:
     for (int i = 0; untrusted && i < sk_X509_num(untrusted); ++i)
       if (X509_cmp(sk_X509_value(untrusted, i), leaf) != 0)
         presented.push_back(ossl::up_ref(sk_X509_value(untrusted, i)));
-    std::vector<pki::TrustAnchor> anchors;
-    std::map<std::string, std::string> onboarding; // CA name -> policy
-    for (const auto &ca : gateway_.registry.list_cas(tenant_.name)) {
-      anchors.push_back({ca.name, pki::parse_certificate(ca.certificate_pem, ca.name),
-                         ca.verified, ca.enabled});
-      onboarding[ca.name] = ca.onboarding;
-    }
-    std::string subject = pki::subject_text(leaf);
+    auto snapshot = gateway_.trust.snapshot(tenant_.name);
+    auto verdict = authenticate_device(*snapshot, leaf, presented, now());
     auto cn = pki::common_name(X509_get_subject_name(leaf));
-    Result<pki::ValidatedChain> verdict =
-        !cn || !pki::is_valid_device_id(*cn)
-            ? Result<pki::ValidatedChain>(Error(
-                  Reason::invalid_device_id,
-                  "client certificate " + subject +
-                      ": its CN is not a device ID (1 to 128 of A-Z a-z 0-9 - . _ :, no NUL)"))
-            : tenant_.validator.validate(leaf, presented, anchors, now());
-    if (!verdict && cn && registered_by_thumbprint(*cn, leaf))
-      return true;
-    if (!verdict) {
-      identity_.device_id = cn.value_or(subject);
-      gateway_.services.record_refusal(identity_, verdict.error());
+    identity_.device_id = cn.value_or(pki::subject_text(leaf));
+    if (!verdict && !answered_after_tls(verdict.error().reason())) {
+      gateway_.services.record_handshake_refusal(identity_, verdict.error());
       X509_STORE_CTX_set_error(store_ctx,
                                verify_error_for_alert(tls_alert(verdict.error().reason())));
       return false;
     }
-    const auto &chain = verdict.value();
-    identity_.device_id = *cn;
-    identity_.ca_name = chain.anchor_name;
-    identity_.onboarding = onboarding[chain.anchor_name];
-    identity_.issuer_subject = chain.issuer_subject;
-    identity_.thumbprint = pki::sha256_fingerprint(leaf);
-    for (const auto &cert : chain.chain)
-      identity_.chain_subjects += (identity_.chain_subjects.empty() ? "" : " <- ") +
-                                  pki::subject_text(cert.get());
+    if (!verdict) {
+      identity_.refusal = verdict.error(); // answered with CONNACK 5
+    } else {
+      adopt(verdict.value());
+    }
     verified_ = true;
     return true;
+  }
+
+  void adopt(const AuthenticatedDevice &authenticated) {
+    const auto &device = authenticated.device;
+    identity_.ca_name = device.ca_name;
+    identity_.issuer_subject = device.issuer_subject;
+    identity_.issuer_key = device.issuer_key;
+    identity_.chain_subjects = device.chain_subjects;
+    identity_.chain_keys = device.chain_keys;
+    identity_.thumbprint = device.thumbprint;
+    identity_.approved = device.approved;
+    identity_.authentication = authenticated.authentication;
+    identity_.onboarding = authenticated.onboarding;
+    identity_.binding = authenticated.binding;
+    identity_.previous_thumbprint = authenticated.previous_thumbprint;
+    identity_.previous_chain = authenticated.previous_chain;
+  }
+
+  const DeviceIdentity &identity() const { return identity_; }
+
+  // end_session: an operator's decision took this device's admission away.
+  void end_session(const Error &why) {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this(), why] {
+      if (self->closing_)
+        return;
+      self->gateway_.services.record_event(self->identity_.hub, "session_ended",
+                                           std::string(to_string(why.reason())),
+                                           self->identity_.device_id,
+                                           "ended the live session of " +
+                                               self->identity_.device_id + ": " + why.detail());
+      self->closing_ = true;
+      if (self->writes_.empty())
+        self->do_close(); // else on_write closes once the queue drains
+    });
   }
 
   void deliver(const PendingMessage &message) {
@@ -167,22 +190,19 @@ public:
         self->gateway_.queue_for_next_subscription(self->key(), message);
     });
   }
-  // call_method hands a method request to the session; false if the
-  // device has not subscribed to methods.
-  std::future<bool> call_method(const std::string &method, const std::string &request_id,
-                                const std::string &payload) {
-    auto accepted = std::make_shared<std::promise<bool>>();
-    auto future = accepted->get_future();
-    asio::dispatch(stream_.get_executor(),
-                   [self = shared_from_this(), method, request_id, payload, accepted] {
-                     auto packet = self->session_ && !self->closing_
-                                       ? self->session_->method_request(method, request_id, payload)
-                                       : std::nullopt;
-                     if (packet)
-                       self->queue(*packet);
-                     accepted->set_value(packet.has_value());
-                   });
-    return future;
+  // call_method hands a method request to the session; |sent| hears
+  // false if the device has not subscribed to methods.
+  void call_method(const std::string &method, const std::string &request_id,
+                   const std::string &payload, std::function<void(bool)> sent) {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this(), method, request_id,
+                                            payload, sent = std::move(sent)] {
+      auto packet = self->session_ && !self->closing_
+                        ? self->session_->method_request(method, request_id, payload)
+                        : std::nullopt;
+      if (packet)
+        self->queue(*packet);
+      sent(packet.has_value());
+    });
   }
   void drop_as_duplicate() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_close(); });
@@ -190,27 +210,11 @@ public:
   std::string key() const { return identity_.hub + "/" + identity_.device_id; }
 
 private:
-  // registered_by_thumbprint: the one-to-one alternative to CA
-  // authentication. An operator registered this exact certificate's
-  // SHA-256 thumbprint for the device; it must also be valid now.
-  bool registered_by_thumbprint(const std::string &device_id, X509 *leaf) {
-    auto device = gateway_.registry.find_device(tenant_.name, device_id);
-    std::string thumbprint = pki::sha256_fingerprint(leaf);
-    if (!device || device->registration != "thumbprint" ||
-        pki::normalise_fingerprint(device->thumbprint) != pki::normalise_fingerprint(thumbprint) ||
-        pki::not_before(leaf) > now() || pki::not_after(leaf) <= now())
-      return false;
-    identity_.device_id = device_id;
-    identity_.authentication = "thumbprint";
-    identity_.thumbprint = thumbprint;
-    identity_.issuer_subject = pki::issuer_text(leaf);
-    identity_.chain_subjects = pki::subject_text(leaf) + " (thumbprint registration)";
-    verified_ = true;
-    return true;
-  }
-
   void arm_deadline(std::chrono::steady_clock::duration after) {
-    deadline_.expires_after(after);
+    arm_deadline_at(std::chrono::steady_clock::now() + after);
+  }
+  void arm_deadline_at(std::chrono::steady_clock::time_point when) {
+    deadline_.expires_at(when);
     deadline_.async_wait([weak = weak_from_this()](boost::system::error_code error) {
       if (auto self = weak.lock(); self && !error) {
         boost::system::error_code ignored;
@@ -221,7 +225,7 @@ private:
 
   void do_handshake() {
     SSL_set_ex_data(stream_.native_handle(), gateway_.ssl_index, this);
-    arm_deadline(kHandshakeDeadline);
+    arm_deadline_at(connect_deadline_);
     stream_.async_handshake(asio::ssl::stream_base::server,
                             [self = shared_from_this()](boost::system::error_code error) {
                               self->on_handshake(error);
@@ -244,7 +248,7 @@ private:
       if (!verified_ && !SSL_get0_peer_certificate(stream_.native_handle()) &&
           identity_.device_id.empty()) {
         identity_.device_id = "(no certificate)";
-        gateway_.services.record_refusal(
+        gateway_.services.record_handshake_refusal(
             identity_, Error(Reason::client_cert_missing,
                              "the TLS client from " + identity_.peer_address +
                                  " presented no certificate (" + error.message() + ")"));
@@ -253,7 +257,7 @@ private:
       return close_socket();
     }
     session_.emplace(identity_, gateway_.services);
-    arm_deadline(kHandshakeDeadline); // CONNECT must follow promptly
+    arm_deadline_at(connect_deadline_); // CONNECT must follow, within the same total
     do_read();
   }
 
@@ -288,13 +292,23 @@ private:
     } catch (const Error &malformed) { // framing errors from read_frame
       gateway_.services.record_refusal(identity_, malformed);
       return do_close();
+    } catch (const std::exception &failure) {
+      // Whatever failed ends this session only; the hub serves on.
+      gateway_.services.record_refusal(
+          identity_, Error(Reason::internal_error, "the session of " + identity_.device_id +
+                                                       " failed inside the hub (" +
+                                                       failure.what() + ") and was closed"));
+      return do_close();
     }
     if (!was_connected && session_->connected())
       gateway_.attach(shared_from_this());
     if (closing_)
       return;
     // MQTT 3.1.1: silence for 1.5 keep-alive periods ends the session.
-    arm_deadline(session_->connected() ? session_->keep_alive() * 3 / 2 : kHandshakeDeadline);
+    if (session_->connected())
+      arm_deadline(session_->keep_alive() * 3 / 2);
+    else
+      arm_deadline_at(connect_deadline_);
     do_read();
   }
 
@@ -314,6 +328,17 @@ private:
   }
 
   void queue(const mqtt::Packet &packet) {
+    if (shut_down_)
+      return;
+    if (writes_.size() >= kMaxQueuedWrites) {
+      gateway_.services.record_refusal(
+          identity_, Error(Reason::queue_full,
+                           "device " + identity_.device_id + " does not read what the hub sends (" +
+                               std::to_string(kMaxQueuedWrites) +
+                               " packets waiting): the session was closed"));
+      closing_ = true;
+      return finish(); // the write in flight fails and nothing more is sent
+    }
     writes_.push_back(mqtt::encode(packet));
     if (writes_.size() == 1)
       do_write();
@@ -368,6 +393,7 @@ private:
   DeviceGateway::Impl &gateway_;
   DeviceIdentity identity_;
   bool verified_ = false, closing_ = false, shut_down_ = false, finished_ = false;
+  std::chrono::steady_clock::time_point connect_deadline_;
   std::optional<DeviceSession> session_;
   std::array<std::uint8_t, 16 * 1024> read_buffer_{};
   std::vector<std::uint8_t> inbound_;
@@ -430,24 +456,69 @@ std::deque<PendingMessage> DeviceGateway::Impl::take_pending(const std::string &
   return messages;
 }
 
-void DeviceGateway::Impl::deliver_or_queue(const std::string &key, const PendingMessage &message) {
+Result<bool> DeviceGateway::Impl::deliver_or_queue(const std::string &key,
+                                                   const PendingMessage &message) {
   std::shared_ptr<Connection> connection;
   {
     std::lock_guard lock(connections_mutex);
     auto found = connections.find(key);
     if (found != connections.end())
       connection = found->second.lock();
+    auto &queue = pending[key];
+    if (queue.size() >= kMaxPendingMessages)
+      return Error(Reason::queue_full,
+                   "device " + key.substr(key.find('/') + 1) + " has " +
+                       std::to_string(kMaxPendingMessages) +
+                       " cloud-to-device messages waiting, the most a device may have; the "
+                       "message was not queued");
     if (!connection)
-      pending[key].push_back(message);
+      queue.push_back(message);
+    else if (queue.empty())
+      pending.erase(key);
   }
   if (connection)
     connection->deliver(message);
+  return true;
+}
+
+std::vector<std::shared_ptr<Connection>> DeviceGateway::Impl::live_on(const std::string &hub) {
+  std::vector<std::shared_ptr<Connection>> found;
+  std::string prefix = hub + "/";
+  std::lock_guard lock(connections_mutex);
+  for (auto it = connections.lower_bound(prefix);
+       it != connections.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+    if (auto connection = it->second.lock())
+      found.push_back(std::move(connection));
+  return found;
+}
+
+void DeviceGateway::Impl::serve() {
+  for (;;) {
+    try {
+      io.run();
+      return;
+    } catch (const std::exception &failure) {
+      narrator.refuse("internal_error", std::string("a device session failed (") +
+                                            failure.what() + "); the gateway serves on");
+    }
+  }
 }
 
 void DeviceGateway::Impl::queue_for_next_subscription(const std::string &key,
-                                                 const PendingMessage &message) {
-  std::lock_guard lock(connections_mutex);
-  pending[key].push_back(message);
+                                                      const PendingMessage &message) {
+  {
+    std::lock_guard lock(connections_mutex);
+    auto &queue = pending[key];
+    if (queue.size() < kMaxPendingMessages) {
+      queue.push_back(message);
+      return;
+    }
+  }
+  auto slash = key.find('/');
+  services.record_event(key.substr(0, slash), "refused", "queue_full", key.substr(slash + 1),
+                        "a cloud-to-device message for " + key.substr(slash + 1) +
+                            " was dropped: " + std::to_string(kMaxPendingMessages) +
+                            " were waiting for it to subscribe");
 }
 
 std::shared_ptr<Connection> DeviceGateway::Impl::live(const std::string &key) {
@@ -456,9 +527,9 @@ std::shared_ptr<Connection> DeviceGateway::Impl::live(const std::string &key) {
   return found == connections.end() ? nullptr : found->second.lock();
 }
 
-DeviceGateway::DeviceGateway(registry::HubRegistry &registry, Narrator &narrator,
-                             const net::TlsIdentity &identity)
-    : impl_(std::make_unique<Impl>(registry, narrator, identity)) {}
+DeviceGateway::DeviceGateway(registry::HubRegistry &registry, TrustStore &trust,
+                             Narrator &narrator, const net::TlsIdentity &identity)
+    : impl_(std::make_unique<Impl>(registry, trust, narrator, identity)) {}
 
 DeviceGateway::~DeviceGateway() { stop(); }
 
@@ -481,7 +552,7 @@ std::uint16_t DeviceGateway::listen(const std::string &hub, std::uint16_t port) 
 
 void DeviceGateway::start(unsigned threads) {
   for (unsigned i = 0; i < threads; ++i)
-    impl_->threads.emplace_back([this] { impl_->io.run(); });
+    impl_->threads.emplace_back([this] { impl_->serve(); });
 }
 
 void DeviceGateway::stop() {
@@ -497,37 +568,63 @@ void DeviceGateway::stop() {
   impl_->threads.clear();
 }
 
-void DeviceGateway::send_cloud_to_device(const std::string &hub, const std::string &device_id,
-                                         const std::string &properties,
-                                         const std::string &payload) {
-  impl_->deliver_or_queue(hub + "/" + device_id, {properties, payload});
+Result<bool> DeviceGateway::send_cloud_to_device(const std::string &hub,
+                                                 const std::string &device_id,
+                                                 const std::string &properties,
+                                                 const std::string &payload) {
+  return impl_->deliver_or_queue(hub + "/" + device_id, {properties, payload});
 }
 
-Result<DeviceGateway::MethodResult>
-DeviceGateway::invoke_method(const std::string &hub, const std::string &device_id,
-                             const std::string &method, const std::string &payload,
-                             std::chrono::milliseconds timeout) {
+void DeviceGateway::invoke_method(const std::string &hub, const std::string &device_id,
+                                  const std::string &method, const std::string &payload,
+                                  std::chrono::milliseconds timeout, MethodDone done) {
   auto live = impl_->live(hub + "/" + device_id);
   if (!live)
-    return Error(Reason::not_found, "device " + device_id + " is not connected to hub " + hub);
+    return done(Error(Reason::not_found, "device " + device_id + " is not connected to hub " + hub));
   static std::atomic<unsigned> counter{0};
   std::string request_id = std::to_string(++counter);
-  auto answer = impl_->services.expect_method_response(hub, device_id, request_id);
-  auto sent = live->call_method(method, request_id, payload);
-  if (sent.wait_for(timeout) != std::future_status::ready || !sent.get()) {
-    impl_->services.forget_method_call(request_id);
-    return Error(Reason::not_found, "device " + device_id +
-                                        " does not listen for direct methods "
-                                        "($iothub/methods/POST/#)");
-  }
-  if (answer.wait_for(timeout) != std::future_status::ready) {
-    impl_->services.forget_method_call(request_id);
-    return Error(Reason::peer_unreachable, "device " + device_id + " did not answer method " +
+  auto &services = impl_->services;
+  auto timer = std::make_shared<asio::steady_timer>(impl_->io, timeout);
+  bool registered = services.expect_method_response(
+      hub, device_id, request_id, [done, timer](GatewayServices::MethodResult answer) {
+        timer->cancel();
+        done(MethodResult{answer.status, answer.payload});
+      });
+  if (!registered)
+    return done(Error(Reason::queue_full,
+                      "hub " + hub + " has " + std::to_string(GatewayServices::kMaxPendingCalls) +
+                          " direct method calls waiting already; try again later"));
+  timer->async_wait([&services, request_id, done, device_id, method,
+                     timeout](boost::system::error_code error) {
+    if (!error && services.forget_method_call(request_id))
+      done(Error(Reason::peer_unreachable, "device " + device_id + " did not answer method " +
                                                method + " within " +
-                                               std::to_string(timeout.count()) + " ms");
+                                               std::to_string(timeout.count()) + " ms"));
+  });
+  live->call_method(method, request_id, payload, [&services, request_id, done, device_id,
+                                                  timer](bool sent) {
+    if (!sent && services.forget_method_call(request_id)) {
+      timer->cancel();
+      done(Error(Reason::not_found, "device " + device_id +
+                                        " does not listen for direct methods "
+                                        "($iothub/methods/POST/#)"));
+    }
+  });
+}
+
+void DeviceGateway::end_sessions_no_longer_admitted(const std::string &hub) {
+  auto snapshot = impl_->trust.snapshot(hub);
+  for (const auto &connection : impl_->live_on(hub)) {
+    const DeviceIdentity &identity = connection->identity();
+    registry::DeviceRecord connected;
+    connected.device_id = identity.device_id;
+    connected.thumbprint = identity.thumbprint;
+    connected.ca_name = identity.ca_name;
+    connected.chain_subjects = identity.chain_subjects;
+    connected.chain_keys = identity.chain_keys;
+    if (auto why = still_admitted(*snapshot, connected))
+      connection->end_session(*why);
   }
-  auto result = answer.get();
-  return MethodResult{result.status, result.payload};
 }
 
 bool DeviceGateway::is_connected(const std::string &hub, const std::string &device_id) {

@@ -130,7 +130,9 @@ SessionOutput DeviceSession::on_publish(const mqtt::Publish &publish) {
   const std::string own = "devices/" + identity_.device_id + "/";
   SessionOutput out;
   if (starts_with(topic, own + "messages/events/") || topic == own + "messages/events") {
-    services_.record_telemetry(identity_, topic, publish.payload);
+    auto recorded = services_.record_telemetry(identity_, topic, publish.payload);
+    if (!recorded)
+      return refuse_and_close(recorded.error());
   } else if (starts_with(topic, "$iothub/twin/GET/")) {
     out.send.push_back(mqtt::Publish{"$iothub/twin/res/200/?$rid=" + request_id(topic),
                                      services_.twin(identity_), 0, false, false, 0});

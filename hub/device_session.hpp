@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "hub/authenticate.hpp"
 #include "mqtt/packets.hpp"
 
 namespace chainlab::hub {
@@ -28,6 +29,14 @@ struct DeviceIdentity {
   // applies), "thumbprint" when the certificate was registered one-to-one.
   std::string authentication = "ca";
   std::string onboarding = "first-connection";
+  std::string issuer_key;     // SPKI SHA-256 of the issuing CA
+  std::string chain_keys;     // SPKI SHA-256 per certificate, as chain_subjects
+  bool approved = true;       // false: new under an "approval" CA
+  Binding binding = Binding::same_certificate;
+  std::string previous_thumbprint, previous_chain; // for a certificate change
+  // A refusal the handshake decided but that is answered after TLS, at
+  // CONNECT (CONNACK 5), as Azure IoT Hub answers unauthorised devices.
+  std::optional<Error> refusal;
 };
 
 class SessionServices {
@@ -36,8 +45,10 @@ public:
   // admit applies the onboarding policy, records the connection and drops
   // any earlier connection of the same device. An Error refuses (CONNACK 5).
   virtual Result<bool> admit(const DeviceIdentity &device) = 0;
-  virtual void record_telemetry(const DeviceIdentity &device, const std::string &topic,
-                                const std::string &payload) = 0;
+  // record_telemetry stores a device-to-cloud message; an Error (the device
+  // is disabled or gone) means it was not stored and the session ends.
+  virtual Result<bool> record_telemetry(const DeviceIdentity &device, const std::string &topic,
+                                        const std::string &payload) = 0;
   virtual void record_refusal(const DeviceIdentity &device, const Error &error) = 0;
   // twin returns the twin document; patch_reported merges into "reported"
   // and returns the new reported version.

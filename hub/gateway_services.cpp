@@ -1,10 +1,17 @@
 #include "hub/gateway_services.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include "core/clock.hpp"
+#include "hub/device_json.hpp"
 
 namespace chainlab::hub {
+namespace {
+
+registry::EventRecord event(const std::string &hub, const std::string &kind,
+                            const std::string &subject, const std::string &detail) {
+  return {0, hub, now(), kind, "", subject, detail};
+}
+
+} // namespace
 
 void GatewayServices::record_event(const std::string &hub, const std::string &kind,
                                    const std::string &reason, const std::string &subject,
@@ -16,55 +23,115 @@ void GatewayServices::record_event(const std::string &hub, const std::string &ki
     narrator_.refuse(reason, "[" + hub + "] " + detail);
 }
 
-Result<bool> GatewayServices::admit(const DeviceIdentity &device) {
-  const std::string &id = device.device_id;
-  auto existing = registry_.find_device(device.hub, id);
-  if (existing && !existing->enabled)
-    return Error(Reason::device_disabled, "device " + id + " is disabled on hub " + device.hub);
-  bool by_ca = device.authentication == "ca";
-  if (by_ca && device.onboarding == "pre-registered" && !existing)
-    return Error(Reason::device_not_registered,
-                 "CA " + device.ca_name + " admits only pre-registered devices, and " + id +
-                     " was never registered on hub " + device.hub);
-  registry::DeviceRecord record;
+registry::Admission GatewayServices::admission_for(const DeviceIdentity &device) const {
+  using Kind = registry::Admission::Kind;
+  registry::Admission admission;
+  registry::DeviceRecord &record = admission.device;
   record.hub = device.hub;
-  record.device_id = id;
-  record.enabled = true;
-  record.approved = existing ? existing->approved : !(by_ca && device.onboarding == "approval");
-  record.registration = existing ? existing->registration : "ca";
+  record.device_id = device.device_id;
+  record.approved = device.approved;
+  record.registration = "ca";
   record.ca_name = device.ca_name;
   record.issuer_subject = device.issuer_subject;
+  record.issuer_key = device.issuer_key;
   record.chain_subjects = device.chain_subjects;
+  record.chain_keys = device.chain_keys;
   record.thumbprint = device.thumbprint;
-  record.first_connected = now();
   record.last_connected = now();
-  registry_.upsert_device(record);
-  if (!record.approved) {
+  const std::string &id = device.device_id;
+  switch (device.binding) {
+  case Binding::new_device:
+    admission.kind = Kind::register_new;
+    admission.events.push_back(event(
+        device.hub, "device_registered", id,
+        "device " + id + " connected for the first time and was registered: its chain " +
+            device.chain_subjects + " ends at verified CA " + device.ca_name +
+            " (no per-device registration needed)"));
+    break;
+  case Binding::bind_pre_registered:
+    admission.kind = Kind::bind_pre_registered;
+    admission.events.push_back(event(device.hub, "device_registered", id,
+                                     "pre-registered device " + id +
+                                         " connected for the first time with chain " +
+                                         device.chain_subjects));
+    break;
+  case Binding::certificate_change:
+    admission.kind = Kind::change_certificate;
+    admission.expected_thumbprint = device.previous_thumbprint;
+    admission.events.push_back(event(
+        device.hub, "certificate_changed", id,
+        "device " + id + " presented a new certificate, accepted under CA " + device.ca_name +
+            "'s certificate-change policy: thumbprint " + device.previous_thumbprint + " -> " +
+            device.thumbprint + "; chain " + device.previous_chain + " -> " +
+            device.chain_subjects));
+    [[fallthrough]];
+  case Binding::same_certificate:
+    if (device.binding == Binding::same_certificate)
+      admission.kind = Kind::reconnect;
+    admission.events.push_back(event(device.hub, "device_connected", id,
+                                     "device " + id + " connected from " + device.peer_address));
+    break;
+  }
+  return admission;
+}
+
+Result<bool> GatewayServices::admit(const DeviceIdentity &device) {
+  if (device.refusal)
+    return *device.refusal;
+  const std::string &id = device.device_id;
+  auto snapshot = trust_.snapshot(device.hub);
+  if (device.binding == Binding::same_certificate) {
+    // An operator may have acted between the handshake and CONNECT.
+    registry::DeviceRecord connected;
+    connected.device_id = id;
+    connected.thumbprint = device.thumbprint;
+    connected.ca_name = device.ca_name;
+    connected.chain_subjects = device.chain_subjects;
+    connected.chain_keys = device.chain_keys;
+    if (auto refusal = still_admitted(*snapshot, connected))
+      return *refusal;
+  }
+  auto admission = admission_for(device);
+  if (!registry_.admit_device(admission))
+    return Error(Reason::identity_conflict,
+                 "device " + id + "'s registration changed while it connected; nothing was "
+                 "overwritten (connect again)");
+  if (device.binding != Binding::same_certificate)
+    trust_.reload_device(device.hub, id);
+  for (const auto &written : admission.events)
+    narrator_.say("[" + device.hub + "] " + written.detail);
+  if (!device.approved)
     return Error(Reason::device_pending,
                  "device " + id + " is known now but awaits an operator's approval (CA " +
                      device.ca_name + " onboards by approval)");
-  }
-  if (existing)
-    record_event(device.hub, "device_connected", "", id,
-                 "device " + id + " connected from " + device.peer_address);
-  else
-    record_event(device.hub, "device_registered", "", id,
-                 "device " + id + " connected for the first time and was registered: its chain " +
-                     device.chain_subjects + " ends at verified CA " + device.ca_name +
-                     " (no per-device registration needed)");
   return true;
 }
 
-void GatewayServices::record_telemetry(const DeviceIdentity &device, const std::string &topic,
-                                       const std::string &payload) {
+Result<bool> GatewayServices::record_telemetry(const DeviceIdentity &device,
+                                               const std::string &topic,
+                                               const std::string &payload) {
+  auto registered = trust_.snapshot(device.hub)->devices.find(device.device_id);
+  if (!registered || !registered->enabled)
+    return Error(Reason::device_disabled,
+                 "device " + device.device_id + " is disabled or deleted on hub " + device.hub +
+                     ": its telemetry was not recorded");
   registry_.add_telemetry({device.hub, device.device_id, now(), topic, payload});
-  narrator_.say("[" + device.hub + "] telemetry from " + device.device_id + ": " +
-                payload.substr(0, 120));
+  narrator_.say("[" + device.hub + "] telemetry from " + device.device_id + " (" +
+                std::to_string(payload.size()) + " bytes)");
+  return true;
 }
 
 void GatewayServices::record_refusal(const DeviceIdentity &device, const Error &error) {
-  record_event(device.hub, "refused", std::string(to_string(error.reason())),
-               device.device_id, error.detail());
+  record_event(device.hub, "refused", std::string(to_string(error.reason())), device.device_id,
+               error.detail());
+}
+
+void GatewayServices::record_handshake_refusal(const DeviceIdentity &device,
+                                               const Error &error) {
+  std::string reason(to_string(error.reason()));
+  registry_.add_event_later({0, device.hub, now(), "refused", reason, device.device_id,
+                             error.detail()});
+  narrator_.refuse(reason, "[" + device.hub + "] " + error.detail());
 }
 
 std::string GatewayServices::twin(const DeviceIdentity &device) {
@@ -74,13 +141,16 @@ std::string GatewayServices::twin(const DeviceIdentity &device) {
   if (!document["reported"].is_object())
     document["reported"] = nlohmann::json::object();
   document["reported"]["$version"] = version;
-  return document.dump();
+  return dump_json(document);
 }
 
 Result<long> GatewayServices::patch_reported(const DeviceIdentity &device,
                                              const std::string &json) {
-  auto patch = nlohmann::json::parse(json, nullptr, false);
-  if (patch.is_discarded() || !patch.is_object())
+  auto patch = parse_device_json(json, "the reported-properties patch", device.device_id,
+                                 kMaxReportedBytes);
+  if (!patch)
+    return patch.error();
+  if (!patch.value().is_object())
     return Error(Reason::malformed_request,
                  "reported-properties patch from " + device.device_id + " is not a JSON object");
   std::lock_guard lock(twins_mutex_);
@@ -88,8 +158,15 @@ Result<long> GatewayServices::patch_reported(const DeviceIdentity &device,
   auto current = nlohmann::json::parse(reported, nullptr, false);
   if (!current.is_object())
     current = nlohmann::json::object();
-  current.merge_patch(patch);
-  registry_.set_reported_properties(device.hub, device.device_id, version + 1, current.dump());
+  current.merge_patch(patch.value());
+  std::string merged = dump_json(current);
+  // Merging can only nest as deep as the patch (checked), but it can grow.
+  if (merged.size() > kMaxReportedBytes)
+    return Error(Reason::limit_exceeded,
+                 "reported properties of " + device.device_id + " would be " +
+                     std::to_string(merged.size()) + " bytes after this patch, over the limit of " +
+                     std::to_string(kMaxReportedBytes) + " bytes; nothing was changed");
+  registry_.set_reported_properties(device.hub, device.device_id, version + 1, merged);
   return version + 1;
 }
 
@@ -98,30 +175,34 @@ void GatewayServices::disconnected(const DeviceIdentity &device) {
                "device " + device.device_id + " disconnected");
 }
 
-std::future<GatewayServices::MethodResult>
-GatewayServices::expect_method_response(const std::string &hub, const std::string &device_id,
-                                        const std::string &request_id) {
+bool GatewayServices::expect_method_response(const std::string &hub, const std::string &device_id,
+                                             const std::string &request_id, MethodDone done) {
   std::lock_guard lock(calls_mutex_);
-  auto &call = calls_[request_id];
-  call.device_key = hub + "/" + device_id;
-  return call.result.get_future();
+  if (calls_.size() >= kMaxPendingCalls)
+    return false;
+  calls_[request_id] = {hub + "/" + device_id, std::move(done)};
+  return true;
 }
 
-void GatewayServices::forget_method_call(const std::string &request_id) {
+bool GatewayServices::forget_method_call(const std::string &request_id) {
   std::lock_guard lock(calls_mutex_);
-  calls_.erase(request_id);
+  return calls_.erase(request_id) == 1;
 }
 
 void GatewayServices::method_response(const DeviceIdentity &device, const std::string &request_id,
                                       int status, const std::string &payload) {
-  std::lock_guard lock(calls_mutex_);
-  auto found = calls_.find(request_id);
-  if (found == calls_.end() || found->second.device_key != device.hub + "/" + device.device_id)
-    return; // late, or not this device's call: nothing waits for it
-  found->second.result.set_value({status, payload});
-  calls_.erase(found);
+  MethodDone done;
+  {
+    std::lock_guard lock(calls_mutex_);
+    auto found = calls_.find(request_id);
+    if (found == calls_.end() || found->second.device_key != device.hub + "/" + device.device_id)
+      return; // late, or not this device's call: nothing waits for it
+    done = std::move(found->second.done);
+    calls_.erase(found);
+  }
   narrator_.say("[" + device.hub + "] " + device.device_id + " answered method call " +
                 request_id + " with status " + std::to_string(status));
+  done({status, payload});
 }
 
 } // namespace chainlab::hub

@@ -2,7 +2,9 @@
 
 #include <filesystem>
 #include <iomanip>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "core/clock.hpp"
@@ -86,8 +88,52 @@ std::string create_tenant(const std::string &state_dir, const std::string &name,
   return token;
 }
 
-void serve_hub(const std::string &state_dir, std::uint16_t api_port,
-               std::chrono::seconds code_lifetime, Narrator &narrator) {
+namespace {
+
+// EventFlusher writes the refusals waiting in the registry in batches, a
+// few times a second, until it is destroyed.
+class EventFlusher {
+public:
+  explicit EventFlusher(registry::HubRegistry &registry)
+      : thread_([this, &registry] {
+          std::unique_lock lock(mutex_);
+          while (!stopping_) {
+            stop_.wait_for(lock, std::chrono::milliseconds(200));
+            lock.unlock();
+            try {
+              registry.flush_events();
+            } catch (const Error &) { // the disk failed; the next batch tries again
+            }
+            lock.lock();
+          }
+        }) {}
+  ~EventFlusher() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    stop_.notify_all();
+    thread_.join();
+  }
+
+private:
+  std::mutex mutex_;
+  std::condition_variable stop_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+// hub_of names the hub a service API path is about, for the event log.
+std::string hub_of(const std::string &target) {
+  const std::string prefix = "/hubs/";
+  if (target.rfind(prefix, 0) != 0)
+    return "";
+  return target.substr(prefix.size(), target.find_first_of("/?", prefix.size()) - prefix.size());
+}
+
+} // namespace
+
+void serve_hub(const std::string &state_dir, const ServeOptions &options, Narrator &narrator) {
   Paths paths{state_dir};
   require_initialised(paths);
   hsm::FileKeyStore keys(paths.keys());
@@ -97,10 +143,14 @@ void serve_hub(const std::string &state_dir, std::uint16_t api_port,
   chain.push_back(load_cert(paths.service_ca()));
   auto context = net::make_server_context({server_cert.get(), &chain, tls_key.get()}, nullptr);
   registry::HubRegistry registry(paths.db());
-  CaRegistration registration(registry, narrator, RegistrationPolicy{code_lifetime});
+  registry.set_event_retention(options.event_retention);
+  EventFlusher flusher(registry);
+  CaRegistration registration(registry, narrator, RegistrationPolicy{options.code_lifetime});
+  TrustStore trust(registry);
 
   // Devices: one MQTT-over-TLS listener per named hub, on every core.
-  DeviceGateway gateway(registry, narrator, {server_cert.get(), &chain, tls_key.get()});
+  DeviceGateway gateway(registry, trust, narrator, {server_cert.get(), &chain, tls_key.get()});
+  trust.set_listener([&](const std::string &hub) { gateway.end_sessions_no_longer_admitted(hub); });
   for (const auto &hub : registry.hub_names()) {
     std::uint16_t port = gateway.listen(hub, 0);
     pki::write_file_atomically(paths.root + "/hubs/" + hub + ".mqtt.port",
@@ -110,29 +160,42 @@ void serve_hub(const std::string &state_dir, std::uint16_t api_port,
   }
   gateway.start(std::max(2u, std::thread::hardware_concurrency()));
 
-  ServiceContext service{registry, registration,
-                         [&](const std::string &hub, const std::string &device,
-                             const std::string &properties, const std::string &payload) {
-                           gateway.send_cloud_to_device(hub, device, properties, payload);
-                         },
-                         [&](const std::string &hub, const std::string &device,
-                             const std::string &method, const std::string &payload,
-                             std::chrono::milliseconds timeout) -> Result<MethodAnswer> {
-                           auto answer = gateway.invoke_method(hub, device, method, payload, timeout);
-                           if (!answer)
-                             return answer.error();
-                           return MethodAnswer{answer.value().status, answer.value().payload};
-                         }};
+  ServiceContext service{
+      registry, registration, trust,
+      [&](const std::string &hub, const std::string &device, const std::string &properties,
+          const std::string &payload) {
+        return gateway.send_cloud_to_device(hub, device, properties, payload);
+      },
+      [&](const std::string &hub, const std::string &device, const std::string &method,
+          const std::string &payload, std::chrono::milliseconds timeout,
+          std::function<void(Result<MethodAnswer>)> done) {
+        gateway.invoke_method(hub, device, method, payload, timeout,
+                              [done](Result<DeviceGateway::MethodResult> answer) {
+                                if (!answer)
+                                  return done(answer.error());
+                                done(MethodAnswer{answer.value().status, answer.value().payload});
+                              });
+      }};
   net::HttpsServer api(
       context.get(),
-      [&](const HttpRequest &request, const net::PeerInfo &peer) {
-        narrator.say("<- " + peer.address + ": " + request.method + " " + request.target);
-        return handle_service_request(service, request);
+      [&](const HttpRequest &request, const net::PeerInfo &peer, net::Respond respond) {
+        narrator.say("<- " + peer.address + ": " + request.method + " " +
+                     request.target.substr(0, 200));
+        handle_service_request(service, request, std::move(respond));
       },
-      "127.0.0.1", api_port);
+      "127.0.0.1", options.api_port,
+      [&](const HttpRequest &request, const std::string &what) {
+        std::string hub = hub_of(request.target);
+        std::string detail = request.method + " " + request.target.substr(0, 200) +
+                             " failed inside the hub (" + what + "); answered 500, serving on";
+        if (registry.hub_exists(hub))
+          registry.add_event({0, hub, now(), "internal_error", "internal_error", "service API",
+                              detail});
+        narrator.refuse("internal_error", detail);
+      });
   pki::write_file_atomically(state_dir + "/api.port", std::to_string(api.port()) + "\n");
   narrator.say("service API listening on https://127.0.0.1:" + std::to_string(api.port()));
-  api.run(2); // until SIGINT/SIGTERM; a second thread serves while a method call waits
+  api.run(2); // until SIGINT/SIGTERM; no request waits for a device
   gateway.stop();
   narrator.say("hub stopped");
 }

@@ -18,11 +18,16 @@ void init_hub(const std::string &state_dir, Narrator &narrator);
 // <state>/hubs/<name>.token (mode 0600) and returned.
 std::string create_tenant(const std::string &state_dir, const std::string &name,
                           Narrator &narrator);
+struct ServeOptions {
+  std::uint16_t api_port = 0; // 0 = ephemeral
+  // How long a CA verification code stays usable.
+  std::chrono::seconds code_lifetime{3600};
+  // Events kept per hub (the oldest go first); 0 keeps them all.
+  std::size_t event_retention = 0;
+};
 // serve_hub runs the service API until SIGINT/SIGTERM; the chosen port is
 // written to <state>/api.port.
-// |code_lifetime| is how long a CA verification code stays usable.
-void serve_hub(const std::string &state_dir, std::uint16_t api_port,
-               std::chrono::seconds code_lifetime, Narrator &narrator);
+void serve_hub(const std::string &state_dir, const ServeOptions &options, Narrator &narrator);
 // print_events lists |hub|'s events, and the refusals counted per reason.
 void print_events(const std::string &state_dir, const std::string &hub, std::ostream &out);
 // service_fingerprint is the SHA-256 fingerprint of the hub's service CA.

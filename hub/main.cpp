@@ -9,7 +9,7 @@ using namespace chainlab;
 int main(int argc, char **argv) {
   CLI::App app("chainlab IoT hub service", "hub");
   std::string state, name;
-  std::uint16_t api_port = 0;
+  hub::ServeOptions serve_options;
   long code_lifetime = 3600;
   app.add_option("--state", state, "the hub service's state directory")->required();
   app.fallthrough();
@@ -25,13 +25,17 @@ int main(int argc, char **argv) {
     std::cout << hub::create_tenant(state, name, quiet) << std::endl;
   });
   auto *serve = app.add_subcommand("serve", "run the service API until SIGINT/SIGTERM");
-  serve->add_option("--api-port", api_port, "port on 127.0.0.1 (0 = ephemeral)");
+  serve->add_option("--api-port", serve_options.api_port, "port on 127.0.0.1 (0 = ephemeral)");
+  serve->add_option("--event-retention", serve_options.event_retention,
+                    "events kept per hub, the oldest dropped first (0 = keep all)")
+      ->capture_default_str();
   serve->add_option("--code-lifetime", code_lifetime,
                     "seconds a CA verification code stays usable")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   serve->callback([&] {
-    hub::serve_hub(state, api_port, std::chrono::seconds(code_lifetime), narrator);
+    serve_options.code_lifetime = std::chrono::seconds(code_lifetime);
+    hub::serve_hub(state, serve_options, narrator);
   });
   auto *events = app.add_subcommand("events", "list a hub's events and refusals by reason");
   events->add_option("--name", name, "hub name")->required();

@@ -48,7 +48,8 @@ protected:
   HttpResponse call(const std::string &method, const std::string &path, const json &body = nullptr,
                     const std::string &hub = "contoso") {
     const std::string &token = hub == "contoso" ? contoso_token_ : attacker_token_;
-    hub::ServiceContext context{*registry_, *registration_, nullptr, nullptr};
+    hub::TrustStore trust(*registry_);
+    hub::ServiceContext context{*registry_, *registration_, trust, nullptr, nullptr};
     return hub::handle_service_request(
         context,
         {method, "/hubs/" + hub + path, {{"Authorization", "Bearer " + token}},
@@ -214,7 +215,8 @@ TEST_F(HubRegistration, UploadRefusals) {
 }
 
 TEST_F(HubRegistration, ApiAuthorisationAndBadBodies) {
-  hub::ServiceContext context{*registry_, *registration_, nullptr, nullptr};
+  hub::TrustStore trust(*registry_);
+  hub::ServiceContext context{*registry_, *registration_, trust, nullptr, nullptr};
   auto wrong = hub::handle_service_request(
       context,
       {"GET", "/hubs/contoso/certificates", {{"Authorization", "Bearer " + attacker_token_}}, ""});

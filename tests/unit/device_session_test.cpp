@@ -21,9 +21,10 @@ struct FakeServices : SessionServices {
     ++admitted;
     return true;
   }
-  void record_telemetry(const DeviceIdentity &, const std::string &topic,
-                        const std::string &payload) override {
+  Result<bool> record_telemetry(const DeviceIdentity &, const std::string &topic,
+                                const std::string &payload) override {
     telemetry.emplace_back(topic, payload);
+    return true;
   }
   void record_refusal(const DeviceIdentity &, const Error &error) override {
     refusals.push_back(error);
@@ -54,11 +55,26 @@ mqtt::Connect azure_connect(const std::string &id = "widget-001") {
   return connect;
 }
 
+DeviceIdentity bare_identity() {
+  DeviceIdentity identity;
+  identity.hub = "contoso";
+  identity.device_id = "widget-001";
+  return identity;
+}
+
+DeviceIdentity widget_identity() {
+  DeviceIdentity identity = bare_identity();
+  identity.ca_name = "company-x";
+  identity.issuer_subject = "CN=Technician-Z";
+  identity.chain_subjects = "CN=widget-001 <- CN=Technician-Z";
+  identity.thumbprint = "AA";
+  identity.peer_address = "127.0.0.1:1";
+  return identity;
+}
+
 class DeviceSessionTest : public ::testing::Test {
 protected:
-  DeviceSession session_{{"contoso", "widget-001", "company-x", "CN=Technician-Z",
-                          "CN=widget-001 <- CN=Technician-Z", "AA", "127.0.0.1:1"},
-                         services_};
+  DeviceSession session_{widget_identity(), services_};
   FakeServices services_;
 
   mqtt::ConnackCode connack(const SessionOutput &out) {
@@ -108,7 +124,7 @@ TEST_F(DeviceSessionTest, ConnectRefusalsAnswerConnack5WithAReason) {
   };
   for (const auto &c : cases) {
     FakeServices services;
-    DeviceSession session({"contoso", "widget-001", "", "", "", "", ""}, services);
+    DeviceSession session(bare_identity(), services);
     auto out = session.on_packet(c.connect);
     ASSERT_EQ(out.send.size(), 1u) << c.name;
     EXPECT_EQ(std::get<mqtt::Connack>(out.send[0]).code, mqtt::ConnackCode::not_authorized) << c.name;
@@ -126,7 +142,7 @@ TEST_F(DeviceSessionTest, AdmissionRefusalAndProtocolLevel) {
   mqtt::Connect old = azure_connect();
   old.protocol_level = 3;
   FakeServices services;
-  DeviceSession session({"contoso", "widget-001", "", "", "", "", ""}, services);
+  DeviceSession session(bare_identity(), services);
   auto out = session.on_packet(old);
   EXPECT_EQ(std::get<mqtt::Connack>(out.send[0]).code, mqtt::ConnackCode::unacceptable_protocol);
 }
@@ -202,7 +218,7 @@ TEST_F(DeviceSessionTest, PacketsBeforeConnectAndSecondConnectClose) {
   EXPECT_TRUE(early.close);
   expect_last_refusal(Reason::malformed_packet);
   FakeServices services;
-  DeviceSession session({"contoso", "widget-001", "", "", "", "", ""}, services);
+  DeviceSession session(bare_identity(), services);
   session.on_packet(azure_connect());
   EXPECT_TRUE(session.on_packet(azure_connect()).close);
   EXPECT_TRUE(std::holds_alternative<mqtt::Pingresp>(session.on_packet(mqtt::Pingreq{}).send.at(0)));

@@ -126,7 +126,12 @@ void serve_ca(const std::string &state_dir, std::uint16_t port, Narrator &narrat
                                  peer.client_cert_error};
         return est::handle_request(authority, request, requester);
       },
-      "127.0.0.1", port);
+      "127.0.0.1", port,
+      [&](const HttpRequest &request, const std::string &what) {
+        narrator.refuse("internal_error", request.method + " " + request.target.substr(0, 200) +
+                                              " failed inside the EST server (" + what +
+                                              "); answered 500, serving on");
+      });
   pki::write_file_atomically(state.path("est.port"), std::to_string(server.port()) + "\n");
   narrator.say("EST server listening on https://127.0.0.1:" +
                std::to_string(server.port()) + "/.well-known/est/ (CA key in " +

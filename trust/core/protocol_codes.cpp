@@ -27,7 +27,14 @@ int http_status(Reason reason) {
   case Reason::not_found:
     return 404;
   case Reason::packet_too_large:
+  case Reason::body_too_large:
     return 413;
+  case Reason::uri_too_long:
+    return 414;
+  case Reason::headers_too_large:
+    return 431;
+  case Reason::limit_exceeded:
+    return 400;
   case Reason::duplicate_certificate:
   case Reason::duplicate_device:
     return 409;
@@ -56,6 +63,10 @@ int http_status(Reason reason) {
   case Reason::device_pending:
   case Reason::topic_not_allowed:
   case Reason::duplicate_connection:
+  case Reason::identity_conflict:
+  case Reason::intermediate_disabled:
+    return 403;
+  case Reason::queue_full: // Azure answers a full device queue with 403
     return 403;
   case Reason::issuer_expired:
     return 503;
@@ -80,6 +91,7 @@ int tls_alert(Reason reason) {
   case Reason::ca_disabled:
   case Reason::not_a_ca:
   case Reason::path_len_exceeded:
+  case Reason::intermediate_disabled:
     return SSL_AD_UNKNOWN_CA;
   case Reason::cert_expired:
     return SSL_AD_CERTIFICATE_EXPIRED;
@@ -100,6 +112,18 @@ int connack_code(Reason reason) {
     return 1; // a CONNECT that parses but speaks another protocol version
   default:
     return 5;
+  }
+}
+
+bool answered_after_tls(Reason reason) {
+  switch (reason) {
+  case Reason::device_disabled:
+  case Reason::device_not_registered:
+  case Reason::device_pending:
+  case Reason::identity_conflict:
+    return true;
+  default:
+    return false;
   }
 }
 

@@ -14,5 +14,10 @@ int tls_alert(Reason reason);
 // TLS: 5 (not authorised) for every authorisation failure, so that SDKs
 // report an authentication error.
 int connack_code(Reason reason);
+// answered_after_tls: the device's certificate is sound, but the identity
+// it claims may not connect (disabled, unregistered, pending, bound to
+// another certificate). Such refusals let TLS finish and answer CONNECT
+// with connack_code(); every other refusal is a TLS alert.
+bool answered_after_tls(Reason reason);
 
 } // namespace chainlab

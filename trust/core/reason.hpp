@@ -14,6 +14,11 @@ enum class Reason {
   malformed_request,
   malformed_packet,
   packet_too_large,
+  // Limits on what a client may send (each detail names the limit).
+  body_too_large,
+  headers_too_large,
+  uri_too_long,
+  limit_exceeded,
   // Issuance policy.
   csr_signature_invalid,
   weak_key,
@@ -60,6 +65,9 @@ enum class Reason {
   topic_not_allowed,
   duplicate_connection,
   duplicate_device,
+  identity_conflict,
+  intermediate_disabled,
+  queue_full,
   // Talking to a peer.
   server_untrusted,
   peer_unreachable,

@@ -10,6 +10,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <iostream>
 #include <thread>
@@ -26,7 +27,6 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 constexpr auto kDeadline = std::chrono::seconds(30);
-constexpr std::size_t kBodyLimit = 1 << 20;
 
 HttpRequest to_request(const http::request<http::string_body> &message) {
   HttpRequest request;
@@ -51,11 +51,19 @@ http::response<http::string_body> to_message(const HttpResponse &response,
   return message;
 }
 
+HttpResponse internal_error_response() {
+  return HttpResponse{500,
+                      {{"Content-Type", "application/json"},
+                       {"X-Chainlab-Reason", "internal_error"}},
+                      "{\"reason\":\"internal_error\",\"message\":\"the request failed inside "
+                      "the server; it was recorded, and the server goes on serving\"}\n"};
+}
+
 class Session : public std::enable_shared_from_this<Session> {
 public:
-  Session(tcp::socket &&socket, asio::ssl::context &context,
-          const HttpHandler &handler)
-      : stream_(std::move(socket), context), handler_(handler) {}
+  Session(tcp::socket &&socket, asio::ssl::context &context, const AsyncHttpHandler &handler,
+          const FailureReporter &on_failure)
+      : stream_(std::move(socket), context), handler_(handler), on_failure_(on_failure) {}
 
   void run() {
     asio::dispatch(stream_.get_executor(),
@@ -81,28 +89,82 @@ private:
 
   void do_read() {
     parser_.emplace();
+    parser_->header_limit(std::uint32_t(kHeaderLimit));
     parser_->body_limit(kBodyLimit);
     beast::get_lowest_layer(stream_).expires_after(kDeadline);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::on_header, shared_from_this()));
+  }
+
+  // request_line_length: how much of the buffered request precedes the
+  // first CRLF (all of it if none arrived), to tell 414 from 431.
+  std::size_t request_line_length() const {
+    auto data = buffer_.data();
+    std::string_view text(static_cast<const char *>(data.data()), data.size());
+    auto end = text.find("\r\n");
+    return end == std::string_view::npos ? text.size() : end;
+  }
+
+  void on_header(beast::error_code error, std::size_t) {
+    if (error == http::error::end_of_stream)
+      return do_close();
+    if (error == http::error::header_limit) {
+      std::size_t line = request_line_length();
+      return line > kUriLimit
+                 ? refuse(limit_response(414, "uri_too_long", "request line", kUriLimit))
+                 : refuse(limit_response(431, "headers_too_large", "request header",
+                                         kHeaderLimit));
+    }
+    if (error)
+      return;
+    if (parser_->get().target().size() > kUriLimit)
+      return refuse(limit_response(414, "uri_too_long", "request target", kUriLimit));
+    if (parser_->content_length() && *parser_->content_length() > kBodyLimit)
+      return refuse(limit_response(413, "body_too_large", "request body", kBodyLimit));
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code error, std::size_t) {
-    if (error == http::error::end_of_stream)
-      return do_close();
+    if (error == http::error::body_limit)
+      return refuse(limit_response(413, "body_too_large", "request body", kBodyLimit));
     if (error)
       return;
     auto message = parser_->release();
-    HttpResponse response = dispatch(to_request(message));
-    response_ = std::make_shared<http::response<http::string_body>>(
-        to_message(response, message.version(), message.keep_alive()));
-    beast::get_lowest_layer(stream_).expires_after(kDeadline);
-    http::async_write(stream_, *response_,
-                      beast::bind_front_handler(&Session::on_write, shared_from_this(),
-                                                response_->keep_alive()));
+    unsigned version = message.version();
+    bool keep_alive = message.keep_alive();
+    HttpRequest request = to_request(message);
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    Respond respond = [self = shared_from_this(), version, keep_alive,
+                       answered](HttpResponse response) {
+      if (answered->exchange(true))
+        return; // a handler answers once
+      asio::post(self->stream_.get_executor(),
+                 [self, version, keep_alive, response = std::move(response)] {
+                   self->write(to_message(response, version, keep_alive));
+                 });
+    };
+    try {
+      handler_(request, peer_info(), respond);
+    } catch (const std::exception &failure) {
+      report(request, failure.what());
+      respond(internal_error_response());
+    } catch (...) {
+      report(request, "an exception of unknown type");
+      respond(internal_error_response());
+    }
   }
 
-  HttpResponse dispatch(const HttpRequest &request) {
+  void report(const HttpRequest &request, const std::string &what) {
+    if (!on_failure_)
+      return;
+    try {
+      on_failure_(request, what);
+    } catch (...) { // the report is best effort; the answer still goes out
+    }
+  }
+
+  PeerInfo peer_info() {
     PeerInfo peer;
     peer.address = peer_address_;
     SSL *ssl = stream_.native_handle();
@@ -112,13 +174,21 @@ private:
       if (result != X509_V_OK)
         peer.client_cert_error = X509_verify_cert_error_string(result);
     }
-    try {
-      return handler_(request, peer);
-    } catch (const Error &error) {
-      return HttpResponse{500, {{"Content-Type", "text/plain"}},
-                          std::string(to_string(error.reason())) + ": " +
-                              error.detail() + "\n"};
-    }
+    return peer;
+  }
+
+  // refuse answers a request over a limit and then closes: the rest of
+  // what the client sends is not read.
+  void refuse(const HttpResponse &response) {
+    write(to_message(response, 11, false));
+  }
+
+  void write(http::response<http::string_body> message) {
+    response_ = std::make_shared<http::response<http::string_body>>(std::move(message));
+    beast::get_lowest_layer(stream_).expires_after(kDeadline);
+    http::async_write(stream_, *response_,
+                      beast::bind_front_handler(&Session::on_write, shared_from_this(),
+                                                response_->keep_alive()));
   }
 
   void on_write(bool keep_alive, beast::error_code error, std::size_t) {
@@ -138,7 +208,8 @@ private:
   void on_shutdown(beast::error_code) {}
 
   beast::ssl_stream<beast::tcp_stream> stream_;
-  const HttpHandler &handler_;
+  const AsyncHttpHandler &handler_;
+  const FailureReporter &on_failure_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<http::response<http::string_body>> response_;
@@ -148,16 +219,17 @@ private:
 } // namespace
 
 struct HttpsServer::Impl {
-  Impl(SSL_CTX *native, HttpHandler h)
+  Impl(SSL_CTX *native, AsyncHttpHandler h, FailureReporter f)
       : context((SSL_CTX_up_ref(native), native)), handler(std::move(h)),
-        acceptor(asio::make_strand(io)), signals(io, SIGINT, SIGTERM) {}
+        on_failure(std::move(f)), acceptor(asio::make_strand(io)),
+        signals(io, SIGINT, SIGTERM) {}
 
   void do_accept() {
     acceptor.async_accept(asio::make_strand(io),
                           [this](beast::error_code error, tcp::socket socket) {
                             if (!error)
                               std::make_shared<Session>(std::move(socket), context,
-                                                        handler)
+                                                        handler, on_failure)
                                   ->run();
                             if (acceptor.is_open())
                               do_accept();
@@ -166,16 +238,50 @@ struct HttpsServer::Impl {
 
   // Declared so that sessions (owned by io's queue) die before the handler
   // and TLS context they borrow.
+  // serve runs the loop on one thread; an exception that escapes a
+  // completion handler is reported and the loop goes on.
+  void serve() {
+    for (;;) {
+      try {
+        io.run();
+        return;
+      } catch (const std::exception &failure) {
+        std::cerr << "https server: a session failed (" << failure.what()
+                  << "); serving on\n";
+      }
+    }
+  }
+
   asio::ssl::context context;
-  HttpHandler handler;
+  AsyncHttpHandler handler;
+  FailureReporter on_failure;
   asio::io_context io;
   tcp::acceptor acceptor;
   asio::signal_set signals;
 };
 
-HttpsServer::HttpsServer(SSL_CTX *context, HttpHandler handler,
-                         const std::string &address, std::uint16_t port)
-    : impl_(std::make_unique<Impl>(context, std::move(handler))) {
+HttpResponse limit_response(int status, const std::string &reason, const std::string &limit,
+                            std::size_t bytes) {
+  std::string message = "the " + limit + " is over this server's limit of " +
+                        std::to_string(bytes) + " bytes";
+  return HttpResponse{status,
+                      {{"Content-Type", "application/json"}, {"X-Chainlab-Reason", reason}},
+                      "{\"reason\":\"" + reason + "\",\"message\":\"" + message +
+                          "\",\"limit\":" + std::to_string(bytes) + "}\n"};
+}
+
+HttpsServer::HttpsServer(SSL_CTX *context, HttpHandler handler, const std::string &address,
+                         std::uint16_t port, FailureReporter on_failure)
+    : HttpsServer(
+          context,
+          [handler = std::move(handler)](const HttpRequest &request, const PeerInfo &peer,
+                                         Respond respond) { respond(handler(request, peer)); },
+          address, port, std::move(on_failure)) {}
+
+HttpsServer::HttpsServer(SSL_CTX *context, AsyncHttpHandler handler,
+                         const std::string &address, std::uint16_t port,
+                         FailureReporter on_failure)
+    : impl_(std::make_unique<Impl>(context, std::move(handler), std::move(on_failure))) {
   beast::error_code error;
   tcp::endpoint endpoint(asio::ip::make_address(address, error), port);
   if (!error)
@@ -203,8 +309,8 @@ void HttpsServer::run(unsigned threads) {
   impl_->do_accept();
   std::vector<std::thread> workers;
   for (unsigned i = 1; i < threads; ++i)
-    workers.emplace_back([this] { impl_->io.run(); });
-  impl_->io.run();
+    workers.emplace_back([this] { impl_->serve(); });
+  impl_->serve();
   for (auto &worker : workers)
     worker.join();
 }

@@ -1,5 +1,10 @@
 // net/https_server.hpp: an asynchronous HTTPS server (Boost.Beast) that
 // hands each request to a plain function. Asio stays behind this header.
+//
+// Limits are answered, never just cut: a request line over kUriLimit gets
+// 414, headers over kHeaderLimit 431, a body over kBodyLimit 413, each
+// with a JSON body naming the limit. A handler that throws answers 500;
+// no exception ends the process.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +17,10 @@
 
 namespace chainlab::net {
 
+inline constexpr std::size_t kUriLimit = 8 * 1024;
+inline constexpr std::size_t kHeaderLimit = 16 * 1024;
+inline constexpr std::size_t kBodyLimit = 1 << 20;
+
 // PeerInfo is what the transport knows about the client.
 struct PeerInfo {
   std::string address;             // "127.0.0.1:53422"
@@ -21,13 +30,26 @@ struct PeerInfo {
 
 using HttpHandler =
     std::function<HttpResponse(const HttpRequest &, const PeerInfo &)>;
+// Respond may be called once, from any thread, at any later time.
+using Respond = std::function<void(HttpResponse)>;
+using AsyncHttpHandler =
+    std::function<void(const HttpRequest &, const PeerInfo &, Respond)>;
+// FailureReporter hears of every exception a request caused (it was
+// answered with 500), for the server's event log.
+using FailureReporter = std::function<void(const HttpRequest &, const std::string &what)>;
+
+// limit_response: the JSON answer for a request over one of the limits.
+HttpResponse limit_response(int status, const std::string &reason, const std::string &limit,
+                            std::size_t bytes);
 
 class HttpsServer {
 public:
   // Binds |address|:|port| (0 = ephemeral) at once, so port() is known
   // before run(). |context| is shared, not consumed.
   HttpsServer(SSL_CTX *context, HttpHandler handler, const std::string &address,
-              std::uint16_t port);
+              std::uint16_t port, FailureReporter on_failure = {});
+  HttpsServer(SSL_CTX *context, AsyncHttpHandler handler, const std::string &address,
+              std::uint16_t port, FailureReporter on_failure = {});
   ~HttpsServer();
 
   std::uint16_t port() const;

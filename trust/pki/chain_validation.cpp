@@ -132,17 +132,13 @@ Result<ValidatedChain> validate_device_chain(X509 *leaf, const CertList &present
   return validated;
 }
 
-namespace {
-
-std::string anchors_generation(const std::vector<TrustAnchor> &anchors) {
+std::string ChainValidator::generation_of(const std::vector<TrustAnchor> &anchors) {
   std::string generation;
   for (const auto &anchor : anchors)
     generation += anchor.name + "|" + sha256_fingerprint(anchor.certificate.get()) + "|" +
                   (anchor.verified ? "v" : "u") + (anchor.enabled ? "e" : "d") + ";";
   return generation;
 }
-
-} // namespace
 
 std::optional<ValidatedChain> ChainValidator::from_cache(X509 *leaf, const CertList &presented,
                                                          std::chrono::system_clock::time_point now) {
@@ -179,7 +175,13 @@ std::optional<ValidatedChain> ChainValidator::from_cache(X509 *leaf, const CertL
 Result<ValidatedChain> ChainValidator::validate(X509 *leaf, const CertList &presented,
                                                 const std::vector<TrustAnchor> &anchors,
                                                 std::chrono::system_clock::time_point now) {
-  std::string generation = anchors_generation(anchors);
+  return validate(leaf, presented, anchors, now, generation_of(anchors));
+}
+
+Result<ValidatedChain> ChainValidator::validate(X509 *leaf, const CertList &presented,
+                                                const std::vector<TrustAnchor> &anchors,
+                                                std::chrono::system_clock::time_point now,
+                                                const std::string &generation) {
   {
     std::lock_guard lock(mutex_);
     if (generation != generation_) {

@@ -49,6 +49,13 @@ public:
   Result<ValidatedChain> validate(X509 *leaf, const CertList &presented,
                                   const std::vector<TrustAnchor> &anchors,
                                   std::chrono::system_clock::time_point now);
+  // The same, for a caller that computed generation_of(anchors) once.
+  Result<ValidatedChain> validate(X509 *leaf, const CertList &presented,
+                                  const std::vector<TrustAnchor> &anchors,
+                                  std::chrono::system_clock::time_point now,
+                                  const std::string &generation);
+  // generation_of names a set of anchors and their states.
+  static std::string generation_of(const std::vector<TrustAnchor> &anchors);
   std::size_t cache_hits() const;
   std::size_t cache_size() const;
 

@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
+#include <limits>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -136,28 +138,38 @@ std::string base64_encode(std::string_view bytes) {
   return out;
 }
 
+namespace {
+
+bool is_base64_symbol(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
+}
+
+} // namespace
+
 std::string base64_decode(std::string_view text, std::string_view source) {
   std::string compact;
+  compact.reserve(text.size());
   for (char c : text)
     if (!std::isspace(static_cast<unsigned char>(c)))
       compact += c;
-  auto fail = [&] {
-    return Error(Reason::malformed_request,
-                 std::string(source) + ": body is not valid base64");
-  };
-  if (compact.size() % 4 != 0)
-    throw fail();
-  std::string out(compact.size() / 4 * 3, '\0');
-  int written =
-      EVP_DecodeBlock(reinterpret_cast<unsigned char *>(out.data()),
-                      reinterpret_cast<const unsigned char *>(compact.data()),
-                      int(compact.size()));
-  if (written < 0)
-    throw fail();
-  // EVP_DecodeBlock counts padding as zero bytes; drop them.
+  // Padding is at most two '=' at the very end; anything else (such as
+  // "====") is refused here, before OpenSSL sees it.
   size_t padding = 0;
-  for (auto it = compact.rbegin(); it != compact.rend() && *it == '='; ++it)
+  while (padding < compact.size() && compact[compact.size() - 1 - padding] == '=')
     ++padding;
+  bool symbols_ok = std::all_of(compact.begin(), compact.end() - long(padding), is_base64_symbol);
+  if (compact.size() % 4 != 0 || padding > 2 || !symbols_ok ||
+      compact.size() > size_t(std::numeric_limits<int>::max()))
+    throw Error(Reason::malformed_request, std::string(source) + ": body is not valid base64 "
+                                           "(RFC 4648: A-Z a-z 0-9 + /, length a multiple "
+                                           "of 4, at most two '=' at the end)");
+  std::string out(compact.size() / 4 * 3, '\0');
+  int written = EVP_DecodeBlock(reinterpret_cast<unsigned char *>(out.data()),
+                                reinterpret_cast<const unsigned char *>(compact.data()),
+                                int(compact.size()));
+  if (written < 0 || size_t(written) < padding)
+    throw Error(Reason::malformed_request, std::string(source) + ": body is not valid base64");
+  // EVP_DecodeBlock counts padding as zero bytes; drop them.
   out.resize(size_t(written) - padding);
   return out;
 }

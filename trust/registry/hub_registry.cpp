@@ -1,7 +1,10 @@
 #include "registry/hub_registry.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "core/random.hpp"
+#include "core/secrets.hpp"
 #include "registry/issuance_log.hpp"
 
 namespace chainlab::registry {
@@ -55,6 +58,12 @@ CREATE TABLE IF NOT EXISTS telemetry (
   topic TEXT NOT NULL,
   payload BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS disabled_intermediates (
+  hub TEXT NOT NULL REFERENCES hubs(name),
+  subject TEXT NOT NULL,
+  key_fingerprint TEXT NOT NULL,
+  PRIMARY KEY (hub, subject, key_fingerprint)
+);
 CREATE TABLE IF NOT EXISTS events (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   hub TEXT NOT NULL,
@@ -64,11 +73,14 @@ CREATE TABLE IF NOT EXISTS events (
   subject TEXT NOT NULL,
   detail TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS events_by_hub ON events (hub, id);
+CREATE INDEX IF NOT EXISTS telemetry_by_device ON telemetry (hub, device_id, id);
 )sql";
 
 constexpr const char *kCaColumns =
     "hub, name, certificate_pem, subject, thumbprint, verified, enabled, not_after, "
-    "created_at, verified_at, verification_code, code_expires_at, code_used, onboarding";
+    "created_at, verified_at, verification_code, code_expires_at, code_used, onboarding, "
+    "certificate_change";
 
 CaRecord read_ca(const Statement &row) {
   CaRecord record;
@@ -88,6 +100,7 @@ CaRecord read_ca(const Statement &row) {
     record.code_expires_at = from_seconds(row.integer(11));
   record.code_used = row.integer(12) != 0;
   record.onboarding = row.text(13);
+  record.certificate_change = row.text(14);
   return record;
 }
 
@@ -97,7 +110,21 @@ void bind_optional_time(Statement &statement, int index, const std::optional<Tim
 
 } // namespace
 
-HubRegistry::HubRegistry(const std::string &path) : db_(path) { db_.execute(kSchema); }
+HubRegistry::HubRegistry(const std::string &path) : db_(path) {
+  db_.execute(kSchema);
+  // Columns added after the first schema; older hub.db files gain them.
+  db_.add_column("ca_certificates", "certificate_change", "TEXT NOT NULL DEFAULT 'same-issuer'");
+  db_.add_column("devices", "issuer_key", "TEXT NOT NULL DEFAULT ''");
+  db_.add_column("devices", "chain_keys", "TEXT NOT NULL DEFAULT ''");
+}
+
+HubRegistry::~HubRegistry() {
+  try {
+    std::lock_guard lock(mutex_);
+    flush_events_locked();
+  } catch (...) { // a failing disk at exit: the batch is lost, the process ends anyway
+  }
+}
 
 std::string HubRegistry::create_hub(const std::string &hub) {
   std::lock_guard lock(mutex_);
@@ -135,13 +162,13 @@ bool HubRegistry::authorise(const std::string &hub, const std::string &token) {
   auto query = db_.prepare("SELECT token_hash FROM hubs WHERE name = ?");
   query.bind(1, hub);
   return query.step() && !token.empty() &&
-         query.text(0) == IssuanceLog::hash_secret(token);
+         secrets_equal(query.text(0), IssuanceLog::hash_secret(token));
 }
 
 void HubRegistry::add_ca(const CaRecord &record) {
   std::lock_guard lock(mutex_);
   auto insert = db_.prepare(std::string("INSERT INTO ca_certificates (") + kCaColumns +
-                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   insert.bind(1, record.hub)
       .bind(2, record.name)
       .bind(3, record.certificate_pem)
@@ -155,6 +182,7 @@ void HubRegistry::add_ca(const CaRecord &record) {
   insert.bind(11, record.verification_code);
   bind_optional_time(insert, 12, record.code_expires_at);
   insert.bind(13, std::int64_t(record.code_used)).bind(14, record.onboarding);
+  insert.bind(15, record.certificate_change);
   insert.run();
 }
 
@@ -194,14 +222,14 @@ void HubRegistry::update_ca(const CaRecord &record) {
   std::lock_guard lock(mutex_);
   auto update = db_.prepare(
       "UPDATE ca_certificates SET verified = ?, enabled = ?, verified_at = ?, "
-      "verification_code = ?, code_expires_at = ?, code_used = ?, onboarding = ? "
-      "WHERE hub = ? AND name = ?");
+      "verification_code = ?, code_expires_at = ?, code_used = ?, onboarding = ?, "
+      "certificate_change = ? WHERE hub = ? AND name = ?");
   update.bind(1, std::int64_t(record.verified)).bind(2, std::int64_t(record.enabled));
   bind_optional_time(update, 3, record.verified_at);
   update.bind(4, record.verification_code);
   bind_optional_time(update, 5, record.code_expires_at);
   update.bind(6, std::int64_t(record.code_used)).bind(7, record.onboarding);
-  update.bind(8, record.hub).bind(9, record.name);
+  update.bind(8, record.certificate_change).bind(9, record.hub).bind(10, record.name);
   update.run();
 }
 
@@ -214,8 +242,7 @@ bool HubRegistry::delete_ca(const std::string &hub, const std::string &name) {
   return db_.changes() == 1;
 }
 
-std::int64_t HubRegistry::add_event(const EventRecord &event) {
-  std::lock_guard lock(mutex_);
+void HubRegistry::insert_event(const EventRecord &event) {
   db_.prepare("INSERT INTO events (hub, time, kind, reason, subject, detail) "
               "VALUES (?, ?, ?, ?, ?, ?)")
       .bind(1, event.hub)
@@ -225,13 +252,77 @@ std::int64_t HubRegistry::add_event(const EventRecord &event) {
       .bind(5, event.subject)
       .bind(6, event.detail)
       .run();
+}
+
+std::int64_t HubRegistry::add_event(const EventRecord &event) {
+  std::lock_guard lock(mutex_);
+  flush_events_locked(); // keep the log in the order things happened
+  insert_event(event);
   auto query = db_.prepare("SELECT last_insert_rowid()");
   query.step();
-  return query.integer(0);
+  std::int64_t id = query.integer(0);
+  apply_retention_locked(event.hub);
+  return id;
+}
+
+void HubRegistry::add_event_later(EventRecord event) {
+  std::lock_guard lock(mutex_);
+  if (deferred_.size() >= kMaxDeferredEvents) {
+    ++dropped_;
+    return;
+  }
+  deferred_.push_back(std::move(event));
+}
+
+void HubRegistry::flush_events() {
+  std::lock_guard lock(mutex_);
+  flush_events_locked();
+}
+
+void HubRegistry::flush_events_locked() {
+  if (deferred_.empty())
+    return;
+  std::vector<EventRecord> batch;
+  batch.swap(deferred_);
+  if (dropped_ > 0) {
+    EventRecord summary = batch.back();
+    summary.kind = "refusals_not_itemised";
+    summary.detail = std::to_string(dropped_) + " more refusals arrived while " +
+                     std::to_string(kMaxDeferredEvents) +
+                     " were waiting to be written; they were counted, not itemised";
+    batch.push_back(summary);
+    dropped_ = 0;
+  }
+  Transaction transaction(db_);
+  std::vector<std::string> hubs;
+  for (const auto &event : batch) {
+    insert_event(event);
+    if (std::find(hubs.begin(), hubs.end(), event.hub) == hubs.end())
+      hubs.push_back(event.hub);
+  }
+  for (const auto &hub : hubs)
+    apply_retention_locked(hub);
+  transaction.commit();
+}
+
+void HubRegistry::set_event_retention(std::size_t events_per_hub) {
+  std::lock_guard lock(mutex_);
+  retention_ = events_per_hub;
+}
+
+void HubRegistry::apply_retention_locked(const std::string &hub) {
+  if (retention_ == 0)
+    return;
+  db_.prepare("DELETE FROM events WHERE hub = ?1 AND id <= (SELECT id FROM events WHERE hub = ?1 "
+              "ORDER BY id DESC LIMIT 1 OFFSET ?2)")
+      .bind(1, hub)
+      .bind(2, std::int64_t(retention_))
+      .run();
 }
 
 std::vector<EventRecord> HubRegistry::events(const std::string &hub, std::int64_t after_id) {
   std::lock_guard lock(mutex_);
+  flush_events_locked();
   auto query = db_.prepare("SELECT id, hub, time, kind, reason, subject, detail FROM events "
                            "WHERE hub = ? AND id > ? ORDER BY id");
   query.bind(1, hub).bind(2, after_id);
@@ -246,7 +337,7 @@ namespace {
 
 constexpr const char *kDeviceColumns =
     "hub, device_id, enabled, registration, ca_name, issuer_subject, chain_subjects, "
-    "thumbprint, first_connected, last_connected, approved";
+    "thumbprint, first_connected, last_connected, approved, issuer_key, chain_keys";
 
 DeviceRecord read_device(const Statement &row) {
   DeviceRecord record;
@@ -263,6 +354,8 @@ DeviceRecord read_device(const Statement &row) {
   if (!row.is_null(9))
     record.last_connected = from_seconds(row.integer(9));
   record.approved = row.integer(10) != 0;
+  record.issuer_key = row.text(11);
+  record.chain_keys = row.text(12);
   return record;
 }
 
@@ -272,11 +365,12 @@ void HubRegistry::upsert_device(const DeviceRecord &record) {
   std::lock_guard lock(mutex_);
   auto statement = db_.prepare(
       std::string("INSERT INTO devices (") + kDeviceColumns +
-      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hub, device_id) DO UPDATE SET "
+      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hub, device_id) DO UPDATE SET "
       "enabled = excluded.enabled, approved = excluded.approved, "
       "registration = excluded.registration, "
       "ca_name = excluded.ca_name, issuer_subject = excluded.issuer_subject, "
       "chain_subjects = excluded.chain_subjects, thumbprint = excluded.thumbprint, "
+      "issuer_key = excluded.issuer_key, chain_keys = excluded.chain_keys, "
       "first_connected = COALESCE(devices.first_connected, excluded.first_connected), "
       "last_connected = excluded.last_connected");
   statement.bind(1, record.hub)
@@ -290,7 +384,104 @@ void HubRegistry::upsert_device(const DeviceRecord &record) {
   bind_optional_time(statement, 9, record.first_connected);
   bind_optional_time(statement, 10, record.last_connected);
   statement.bind(11, std::int64_t(record.approved));
+  statement.bind(12, record.issuer_key).bind(13, record.chain_keys);
   statement.run();
+}
+
+namespace {
+
+// The binding fields: what the certificate says, never what operators own.
+constexpr const char *kBindingUpdate =
+    "UPDATE devices SET ca_name = ?1, issuer_subject = ?2, chain_subjects = ?3, thumbprint = ?4, "
+    "issuer_key = ?5, chain_keys = ?6, last_connected = ?7, "
+    "first_connected = COALESCE(first_connected, ?7) "
+    "WHERE hub = ?8 AND device_id = ?9 AND thumbprint = ?10";
+
+} // namespace
+
+bool HubRegistry::admit_device(const Admission &admission) {
+  std::lock_guard lock(mutex_);
+  const DeviceRecord &device = admission.device;
+  flush_events_locked(); // earlier refusals stay before this connection's events
+  Transaction transaction(db_);
+  using Kind = Admission::Kind;
+  if (admission.kind == Kind::register_new) {
+    auto insert = db_.prepare(
+        std::string("INSERT INTO devices (") + kDeviceColumns +
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hub, device_id) DO NOTHING");
+    insert.bind(1, device.hub).bind(2, device.device_id).bind(3, std::int64_t(1));
+    insert.bind(4, device.registration).bind(5, device.ca_name).bind(6, device.issuer_subject);
+    insert.bind(7, device.chain_subjects).bind(8, device.thumbprint);
+    bind_optional_time(insert, 9, device.last_connected);
+    bind_optional_time(insert, 10, device.last_connected);
+    insert.bind(11, std::int64_t(device.approved));
+    insert.bind(12, device.issuer_key).bind(13, device.chain_keys);
+    insert.run();
+  } else if (admission.kind == Kind::reconnect) {
+    auto update = db_.prepare("UPDATE devices SET last_connected = ? "
+                              "WHERE hub = ? AND device_id = ? AND thumbprint = ?");
+    update.bind(2, device.hub).bind(3, device.device_id).bind(4, device.thumbprint);
+    bind_optional_time(update, 1, device.last_connected);
+    update.run();
+  } else {
+    auto update = db_.prepare(kBindingUpdate);
+    update.bind(1, device.ca_name).bind(2, device.issuer_subject).bind(3, device.chain_subjects);
+    update.bind(4, device.thumbprint).bind(5, device.issuer_key).bind(6, device.chain_keys);
+    bind_optional_time(update, 7, device.last_connected);
+    update.bind(8, device.hub).bind(9, device.device_id).bind(10, admission.expected_thumbprint);
+    update.run();
+  }
+  if (db_.changes() != 1)
+    return false; // the transaction rolls back
+  for (const auto &event : admission.events)
+    insert_event(event);
+  transaction.commit();
+  return true;
+}
+
+void HubRegistry::set_devices_enabled(const std::string &hub,
+                                      const std::vector<std::string> &device_ids, bool enabled,
+                                      const EventRecord &event) {
+  std::lock_guard lock(mutex_);
+  flush_events_locked();
+  Transaction transaction(db_);
+  for (const auto &id : device_ids)
+    db_.prepare("UPDATE devices SET enabled = ? WHERE hub = ? AND device_id = ?")
+        .bind(1, std::int64_t(enabled))
+        .bind(2, hub)
+        .bind(3, id)
+        .run();
+  insert_event(event);
+  transaction.commit();
+}
+
+std::vector<IntermediateRule> HubRegistry::disabled_intermediates(const std::string &hub) {
+  std::lock_guard lock(mutex_);
+  auto query = db_.prepare("SELECT subject, key_fingerprint FROM disabled_intermediates "
+                           "WHERE hub = ? ORDER BY subject, key_fingerprint");
+  query.bind(1, hub);
+  std::vector<IntermediateRule> rules;
+  while (query.step())
+    rules.push_back({query.text(0), query.text(1)});
+  return rules;
+}
+
+void HubRegistry::set_intermediate_rules(const std::string &hub,
+                                         const std::vector<IntermediateRule> &rules,
+                                         bool disabled, const EventRecord &event) {
+  std::lock_guard lock(mutex_);
+  flush_events_locked();
+  Transaction transaction(db_);
+  for (const auto &rule : rules) {
+    auto statement = db_.prepare(
+        disabled ? "INSERT OR IGNORE INTO disabled_intermediates (hub, subject, key_fingerprint) "
+                   "VALUES (?, ?, ?)"
+                 : "DELETE FROM disabled_intermediates WHERE hub = ? AND subject = ? AND "
+                   "(key_fingerprint = ?3 OR ?3 = '')");
+    statement.bind(1, hub).bind(2, rule.subject).bind(3, rule.key_fingerprint).run();
+  }
+  insert_event(event);
+  transaction.commit();
 }
 
 std::optional<DeviceRecord> HubRegistry::find_device(const std::string &hub,
@@ -391,7 +582,7 @@ void HubRegistry::add_telemetry(const TelemetryRecord &record) {
       .bind(2, record.device_id)
       .bind(3, to_seconds(record.time))
       .bind(4, record.topic)
-      .bind(5, record.payload)
+      .bind_blob(5, record.payload)
       .run();
 }
 
@@ -404,7 +595,7 @@ std::vector<TelemetryRecord> HubRegistry::telemetry(const std::string &hub,
   std::vector<TelemetryRecord> records;
   while (query.step())
     records.push_back({query.text(0), query.text(1), from_seconds(query.integer(2)),
-                       query.text(3), query.text(4)});
+                       query.text(3), query.blob(4)});
   return records;
 }
 

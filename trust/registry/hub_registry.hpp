@@ -38,6 +38,10 @@ struct CaRecord {
   // exist, as Azure IoT Hub without DPS) or "approval" (pending until an
   // operator approves it, as AWS JITR).
   std::string onboarding = "first-connection";
+  // What a known device may do with a different certificate: "any" (accept,
+  // as Azure IoT Hub does), "same-issuer" (renewal by the same issuing CA;
+  // the default) or "pinned" (only the registered thumbprint).
+  std::string certificate_change = "same-issuer";
 };
 
 struct DeviceRecord {
@@ -50,8 +54,18 @@ struct DeviceRecord {
   std::string issuer_subject; // the CA that signed it, e.g. CN=Technician-Z
   std::string chain_subjects; // leaf first, " <- " separated
   std::string thumbprint;     // SHA-256 of its certificate
+  std::string issuer_key;     // SHA-256 of the issuing CA's public key (SPKI)
+  std::string chain_keys;     // SPKI SHA-256 of each certificate, as chain_subjects
   std::optional<TimePoint> first_connected;
   std::optional<TimePoint> last_connected;
+};
+
+// IntermediateRule: a standing "disabled" rule for every device an
+// intermediate signs, keyed by its subject and its public key (SPKI SHA-256;
+// "" when no certificate with that subject was seen yet: then any key).
+struct IntermediateRule {
+  std::string subject;
+  std::string key_fingerprint;
 };
 
 struct DeviceQuery {
@@ -80,9 +94,23 @@ struct EventRecord {
   std::string detail;
 };
 
+// Admission is what one accepted device connection writes, in one
+// transaction with its events. Operator-owned fields (enabled, approved,
+// registration) are written only when the row is created.
+struct Admission {
+  enum class Kind { register_new, reconnect, bind_pre_registered, change_certificate };
+  Kind kind = Kind::reconnect;
+  DeviceRecord device;
+  // For bind and change: the thumbprint the row must still hold, so a
+  // concurrent change by someone else is not overwritten.
+  std::string expected_thumbprint;
+  std::vector<EventRecord> events;
+};
+
 class HubRegistry {
 public:
   explicit HubRegistry(const std::string &path);
+  ~HubRegistry(); // writes the events still waiting
 
   // create_hub stores a tenant and returns its new bearer token (only its
   // hash is kept). Throws Error(config_invalid) if the name is taken.
@@ -103,6 +131,17 @@ public:
 
   // upsert_device stores |record|, keeping first_connected if already set.
   void upsert_device(const DeviceRecord &record);
+  // admit_device writes |admission|; false if the row was not as expected
+  // (registered, changed or deleted meanwhile), and nothing was written.
+  bool admit_device(const Admission &admission);
+  // set_devices_enabled changes many devices and records |event|, at once.
+  void set_devices_enabled(const std::string &hub, const std::vector<std::string> &device_ids,
+                           bool enabled, const EventRecord &event);
+
+  // Standing rules on intermediates (group disable), with their event.
+  std::vector<IntermediateRule> disabled_intermediates(const std::string &hub);
+  void set_intermediate_rules(const std::string &hub, const std::vector<IntermediateRule> &rules,
+                              bool disabled, const EventRecord &event);
   std::optional<DeviceRecord> find_device(const std::string &hub, const std::string &device_id);
   std::vector<DeviceRecord> query_devices(const std::string &hub, const DeviceQuery &query);
   bool set_device_enabled(const std::string &hub, const std::string &device_id, bool enabled);
@@ -119,11 +158,30 @@ public:
   std::vector<TelemetryRecord> telemetry(const std::string &hub, const std::string &device_id);
 
   std::int64_t add_event(const EventRecord &event);
+  // add_event_later queues |event| (a refusal of an unauthenticated
+  // client: nothing was acknowledged to anyone) for the next batch, so a
+  // flood costs one commit per batch, not one per attempt. Reading events
+  // flushes first. At most kMaxDeferredEvents wait; past that they are
+  // counted and the count is written instead.
+  void add_event_later(EventRecord event);
+  void flush_events();
   std::vector<EventRecord> events(const std::string &hub, std::int64_t after_id = 0);
+  // set_event_retention keeps at most |events_per_hub| events per hub (0 =
+  // keep all); the oldest go first, when a batch is written.
+  void set_event_retention(std::size_t events_per_hub);
+
+  static constexpr std::size_t kMaxDeferredEvents = 10000;
 
 private:
+  void insert_event(const EventRecord &event);
+  void flush_events_locked();
+  void apply_retention_locked(const std::string &hub);
+
   std::mutex mutex_; // the device gateway calls in from every core
   Database db_;
+  std::vector<EventRecord> deferred_;
+  std::size_t dropped_ = 0;
+  std::size_t retention_ = 0;
 };
 
 } // namespace chainlab::registry

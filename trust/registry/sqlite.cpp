@@ -38,6 +38,14 @@ void Database::execute(const std::string &sql) {
   }
 }
 
+void Database::add_column(const std::string &table, const std::string &column,
+                          const std::string &definition) {
+  auto columns = prepare("SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
+  columns.bind(1, table).bind(2, column);
+  if (!columns.step())
+    execute("ALTER TABLE " + table + " ADD COLUMN " + column + " " + definition);
+}
+
 Statement Database::prepare(const std::string &sql) {
   sqlite3_stmt *statement = nullptr;
   if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &statement, nullptr) !=
@@ -63,6 +71,18 @@ Statement &Statement::bind(int index, std::int64_t number) {
 Statement &Statement::bind_null(int index) {
   sqlite3_bind_null(statement_.get(), index);
   return *this;
+}
+
+Statement &Statement::bind_blob(int index, std::string_view bytes) {
+  sqlite3_bind_blob64(statement_.get(), index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+  return *this;
+}
+
+std::string Statement::blob(int column) const {
+  const auto *data = sqlite3_column_blob(statement_.get(), column);
+  return data ? std::string(static_cast<const char *>(data),
+                            size_t(sqlite3_column_bytes(statement_.get(), column)))
+              : std::string();
 }
 
 bool Statement::step() {

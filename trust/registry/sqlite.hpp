@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace chainlab::registry {
 
@@ -37,6 +38,10 @@ public:
   // CA's operator commands and its server can share it.
   explicit Database(const std::string &path);
   void execute(const std::string &sql);
+  // add_column adds |column| (with its type and default) to |table| unless
+  // an earlier version of the schema already has it.
+  void add_column(const std::string &table, const std::string &column,
+                  const std::string &definition);
   Statement prepare(const std::string &sql);
   // changes is the number of rows the last statement modified.
   int changes() const { return sqlite3_changes(db_.get()); }
@@ -53,11 +58,14 @@ public:
   Statement &bind(int index, const std::string &text);
   Statement &bind(int index, std::int64_t number);
   Statement &bind_null(int index);
+  // bind_blob binds bytes as a BLOB: nothing assumes they are text.
+  Statement &bind_blob(int index, std::string_view bytes);
   // step returns true while a row is available.
   bool step();
   // run steps a statement that returns no rows.
   void run();
   std::string text(int column) const;
+  std::string blob(int column) const;
   std::int64_t integer(int column) const;
   bool is_null(int column) const;
 

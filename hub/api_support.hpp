@@ -1,0 +1,48 @@
+// hub/api_support.hpp: what the service API's handlers share: the call
+// they answer, JSON responses, and query parameters.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hub/service_api.hpp"
+
+namespace chainlab::hub::api {
+
+// Call is one routed request: its hub (already authorised), the path's
+// parts ("hubs", hub, collection, ...) and where the answer goes.
+struct Call {
+  ServiceContext &context;
+  const HttpRequest &request;
+  const std::string &hub;
+  const std::vector<std::string> &parts;
+  Respond respond;
+
+  const std::string &part(std::size_t index) const { return parts.at(index); }
+};
+
+HttpResponse json_response(int status, const nlohmann::json &body);
+HttpResponse error_response(const Error &error);
+// query_parameter returns the percent-decoded value of |name| in |target|.
+std::string query_parameter(const std::string &target, const std::string &name);
+// json_body parses a request body; discarded (not an exception) when it is
+// not JSON or nests deeper than the device-JSON limit.
+nlohmann::json json_body(const std::string &body);
+
+// The device routes (device_api.cpp), each answering its Call.
+void list_devices(Call &call);
+void set_group_enabled(Call &call);
+void register_device(Call &call);
+void show_device(Call &call);
+void delete_device(Call &call);
+void approve_device(Call &call);
+void set_device_enabled(Call &call);
+void pin_thumbprint(Call &call);
+void device_twin(Call &call);
+void device_telemetry(Call &call);
+void send_message(Call &call);
+void invoke_method(Call &call);
+
+} // namespace chainlab::hub::api

@@ -1,0 +1,61 @@
+// hub/tenant_snapshot.hpp: an immutable picture of one named hub's trust:
+// its CAs (parsed once, with their state and policies), its device
+// registrations and its standing intermediate rules. The device handshake
+// reads only this; nothing on that path touches SQLite. A change makes a
+// new snapshot that shares everything it did not change.
+#pragma once
+
+#include <array>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pki/chain_validation.hpp"
+#include "registry/hub_registry.hpp"
+
+namespace chainlab::hub {
+
+struct CaPolicy {
+  bool verified = false;
+  bool enabled = true;
+  std::string onboarding = "first-connection";
+  std::string certificate_change = "same-issuer";
+};
+
+// CaTrust is rebuilt whenever any of the hub's CAs changes; its validator
+// caches proven intermediates for exactly this set of anchors.
+struct CaTrust {
+  std::vector<pki::TrustAnchor> anchors;
+  std::map<std::string, CaPolicy> policies; // by CA name
+  std::string generation;                   // which anchors, in which state
+  mutable pki::ChainValidator validator;
+
+  static std::shared_ptr<const CaTrust> from(const std::vector<registry::CaRecord> &records);
+};
+
+// DeviceTable: device registrations by ID, copy-on-write in shards, so a
+// change copies one shard (about n/256 entries), never the whole table.
+class DeviceTable {
+public:
+  DeviceTable();
+  std::shared_ptr<const registry::DeviceRecord> find(const std::string &device_id) const;
+  DeviceTable with(registry::DeviceRecord record) const;
+  DeviceTable without(const std::string &device_id) const;
+  std::size_t size() const;
+
+private:
+  static constexpr std::size_t kShards = 256;
+  using Shard = std::map<std::string, std::shared_ptr<const registry::DeviceRecord>>;
+  static std::size_t shard_of(const std::string &device_id);
+  std::array<std::shared_ptr<const Shard>, kShards> shards_;
+};
+
+struct TenantSnapshot {
+  std::string hub;
+  std::shared_ptr<const CaTrust> cas;
+  DeviceTable devices;
+  std::vector<registry::IntermediateRule> disabled_intermediates;
+};
+
+} // namespace chainlab::hub

@@ -1,0 +1,79 @@
+// Hostile input that once crashed a server, each refused with its reason.
+#include <gtest/gtest.h>
+
+#include "core/secrets.hpp"
+#include "est/codec.hpp"
+#include "hub/device_json.hpp"
+#include "pki/encoding.hpp"
+
+namespace chainlab {
+namespace {
+
+Reason decode_refusal(const std::string &text) {
+  try {
+    pki::base64_decode(text, "test body");
+  } catch (const Error &error) {
+    return error.reason();
+  }
+  return Reason::internal_error;
+}
+
+TEST(Base64, MalformedPaddingIsRefusedNotThrownAsLengthError) {
+  for (std::string bad : {"====", "=", "A===", "AB=C", "ABC", "AB*D", "=AAA"})
+    EXPECT_EQ(decode_refusal(bad), Reason::malformed_request) << bad;
+  EXPECT_EQ(pki::base64_decode("QUJD", "x"), "ABC");
+  EXPECT_EQ(pki::base64_decode("QUI=", "x"), "AB");
+  EXPECT_EQ(pki::base64_decode("QQ==", "x"), "A");
+  EXPECT_EQ(pki::base64_decode("", "x"), "");
+}
+
+TEST(Base64, EstBodyOfPaddingIsAMalformedRequest) {
+  try {
+    est::decode_csr("====", "EST request body");
+    FAIL() << "decoded ====";
+  } catch (const Error &error) { // a 400 naming the body, not a length_error
+    EXPECT_EQ(error.reason(), Reason::malformed_csr);
+  }
+}
+
+TEST(DeviceJson, DepthIsCountedWithoutParsing) {
+  EXPECT_EQ(hub::json_depth("{}", 10), 1u);
+  EXPECT_EQ(hub::json_depth("{\"a\":[{\"b\":1}]}", 10), 3u);
+  EXPECT_EQ(hub::json_depth("{\"a\":\"[[[[{{{{\\\"\"}", 10), 1u); // brackets in strings
+  std::string deep(60000, '[');
+  EXPECT_GT(hub::json_depth(deep, 10), 10u);
+}
+
+TEST(DeviceJson, LimitsAreNamed) {
+  std::string deep = std::string(60000, '[') + std::string(60000, ']');
+  auto refused = hub::parse_device_json(deep, "the patch", "widget-001", 1 << 20);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().reason(), Reason::limit_exceeded);
+  EXPECT_NE(refused.error().detail().find("10 levels"), std::string::npos);
+  std::string eleven = std::string(11, '[') + std::string(11, ']');
+  EXPECT_FALSE(hub::parse_device_json(eleven, "the patch", "widget-001", 1024).ok());
+  std::string ten = std::string(10, '[') + std::string(10, ']');
+  EXPECT_TRUE(hub::parse_device_json(ten, "the patch", "widget-001", 1024).ok());
+  std::string big = "{\"a\":\"" + std::string(hub::kMaxReportedBytes, 'x') + "\"}";
+  auto too_big = hub::parse_device_json(big, "the patch", "widget-001", hub::kMaxReportedBytes);
+  ASSERT_FALSE(too_big.ok());
+  EXPECT_EQ(too_big.error().reason(), Reason::limit_exceeded);
+  EXPECT_NE(too_big.error().detail().find("32768 bytes"), std::string::npos);
+  EXPECT_EQ(hub::parse_device_json("{", "the patch", "w", 10).error().reason(),
+            Reason::malformed_request);
+}
+
+TEST(DeviceJson, InvalidUtf8IsRenderedNotThrown) {
+  nlohmann::json value = std::string("\xff\xfe binary");
+  EXPECT_NO_THROW(hub::dump_json(value));
+}
+
+TEST(Secrets, ConstantTimeComparison) {
+  EXPECT_TRUE(secrets_equal("abc", "abc"));
+  EXPECT_FALSE(secrets_equal("abc", "abd"));
+  EXPECT_FALSE(secrets_equal("abc", "abcd"));
+  EXPECT_TRUE(secrets_equal("", ""));
+}
+
+} // namespace
+} // namespace chainlab
