@@ -30,15 +30,15 @@ std::size_t json_depth(std::string_view text, std::size_t give_up_after) {
 
 Result<nlohmann::json> parse_device_json(std::string_view text, const std::string &what,
                                          const std::string &device_id, std::size_t max_bytes) {
+  if (json_depth(text, kMaxJsonDepth) > kMaxJsonDepth)
+    return Error(Reason::limit_exceeded, what + " from " + device_id +
+                                             " nests deeper than the limit of " +
+                                             std::to_string(kMaxJsonDepth) + " levels");
   if (text.size() > max_bytes)
     return Error(Reason::limit_exceeded, what + " from " + device_id + " is " +
                                              std::to_string(text.size()) +
                                              " bytes, over the limit of " +
                                              std::to_string(max_bytes) + " bytes");
-  if (json_depth(text, kMaxJsonDepth) > kMaxJsonDepth)
-    return Error(Reason::limit_exceeded, what + " from " + device_id +
-                                             " nests deeper than the limit of " +
-                                             std::to_string(kMaxJsonDepth) + " levels");
   auto parsed = nlohmann::json::parse(text, nullptr, false);
   if (parsed.is_discarded())
     return Error(Reason::malformed_request, what + " from " + device_id + " is not JSON");

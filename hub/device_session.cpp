@@ -138,6 +138,8 @@ SessionOutput DeviceSession::on_publish(const mqtt::Publish &publish) {
                                      services_.twin(identity_), 0, false, false, 0});
   } else if (starts_with(topic, "$iothub/twin/PATCH/properties/reported/")) {
     auto version = services_.patch_reported(identity_, publish.payload);
+    if (!version)
+      services_.record_refusal(identity_, version.error());
     std::string status = version ? "204" : "400";
     std::string suffix = version ? "&$version=" + std::to_string(version.value()) : "";
     out.send.push_back(mqtt::Publish{"$iothub/twin/res/" + status + "/?$rid=" +

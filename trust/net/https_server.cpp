@@ -10,6 +10,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <iostream>
@@ -96,21 +97,16 @@ private:
                             beast::bind_front_handler(&Session::on_header, shared_from_this()));
   }
 
-  // request_line_length: how much of the buffered request precedes the
-  // first CRLF (all of it if none arrived), to tell 414 from 431.
-  std::size_t request_line_length() const {
-    auto data = buffer_.data();
-    std::string_view text(static_cast<const char *>(data.data()), data.size());
-    auto end = text.find("\r\n");
-    return end == std::string_view::npos ? text.size() : end;
-  }
-
   void on_header(beast::error_code error, std::size_t) {
     if (error == http::error::end_of_stream)
       return do_close();
+    if (error == http::error::body_limit) // Beast checks Content-Length as it reads headers
+      return refuse(limit_response(413, "body_too_large", "request body", kBodyLimit));
     if (error == http::error::header_limit) {
-      std::size_t line = request_line_length();
-      return line > kUriLimit
+      // The parser stores the target once the request line is complete: a
+      // limit hit before that is the request line's (414), else the headers' (431).
+      bool got_request_line = !parser_->get().target().empty();
+      return !got_request_line
                  ? refuse(limit_response(414, "uri_too_long", "request line", kUriLimit))
                  : refuse(limit_response(431, "headers_too_large", "request header",
                                          kHeaderLimit));
@@ -180,7 +176,24 @@ private:
   // refuse answers a request over a limit and then closes: the rest of
   // what the client sends is not read.
   void refuse(const HttpResponse &response) {
+    refused_ = true;
     write(to_message(response, 11, false));
+  }
+
+  // drain reads and drops what the refused client is still sending (at
+  // most kBodyLimit more, within the deadline), so that closing does not
+  // reset the connection before the client has read the answer.
+  void drain(std::size_t drained = 0) {
+    if (drained > kBodyLimit)
+      return do_close();
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+    stream_.async_read_some(asio::buffer(scratch_),
+                            [self = shared_from_this(), drained](beast::error_code error,
+                                                                 std::size_t size) {
+                              if (error)
+                                return self->do_close();
+                              self->drain(drained + size);
+                            });
   }
 
   void write(http::response<http::string_body> message) {
@@ -195,6 +208,8 @@ private:
     if (error)
       return;
     response_.reset();
+    if (refused_)
+      return drain();
     if (!keep_alive)
       return do_close();
     do_read();
@@ -214,6 +229,8 @@ private:
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<http::response<http::string_body>> response_;
   std::string peer_address_;
+  bool refused_ = false;
+  std::array<char, 16 * 1024> scratch_{};
 };
 
 } // namespace
