@@ -9,8 +9,13 @@
 namespace chainlab::device {
 namespace {
 
+// The facade owns its signer: freeing the facade frees it.
+void free_signer(void *, void *signer, CRYPTO_EX_DATA *, int, long, void *) {
+  EC_KEY_free(static_cast<EC_KEY *>(signer));
+}
+
 int signer_index() {
-  static int index = EC_KEY_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  static int index = EC_KEY_get_ex_new_index(0, nullptr, nullptr, nullptr, free_signer);
   return index;
 }
 
@@ -48,7 +53,7 @@ ossl::Ptr<EVP_PKEY> impersonating_key(X509 *certificate, EVP_PKEY *signer) {
   EC_KEY_set_method(facade, impersonating_method());
   EC_KEY_set_group(facade, EC_KEY_get0_group(claimed));
   EC_KEY_set_public_key(facade, EC_KEY_get0_public_key(claimed));
-  EC_KEY_set_ex_data(facade, signer_index(), actual); // kept for the process's life
+  EC_KEY_set_ex_data(facade, signer_index(), actual); // freed with the facade
   ossl::Ptr<EVP_PKEY> key(EVP_PKEY_new());
   EVP_PKEY_assign_EC_KEY(key.get(), facade);
   return key;

@@ -208,7 +208,12 @@ std::optional<Error> still_admitted(const TenantSnapshot &snapshot,
                      short_thumbprint(connected.thumbprint));
   if (registered->registration == "thumbprint")
     return std::nullopt;
-  if (auto refusal = ca_refusal(snapshot, id, connected.ca_name))
+  return issuer_withdrawn(snapshot, connected);
+}
+
+std::optional<Error> issuer_withdrawn(const TenantSnapshot &snapshot,
+                                      const registry::DeviceRecord &connected) {
+  if (auto refusal = ca_refusal(snapshot, connected.device_id, connected.ca_name))
     return refusal;
   return disabled_intermediate(snapshot.disabled_intermediates, connected);
 }

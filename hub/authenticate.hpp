@@ -47,4 +47,9 @@ Result<AuthenticatedDevice> authenticate_device(const TenantSnapshot &snapshot, 
 std::optional<Error> still_admitted(const TenantSnapshot &snapshot,
                                     const registry::DeviceRecord &connected);
 
+// issuer_withdrawn: has the trust above a CA-authenticated device gone
+// (its CA disabled or deleted, or an intermediate above it disabled)?
+std::optional<Error> issuer_withdrawn(const TenantSnapshot &snapshot,
+                                      const registry::DeviceRecord &connected);
+
 } // namespace chainlab::hub

@@ -19,8 +19,7 @@
 #include "hub/gateway_services.hpp"
 #include "mqtt/codec.hpp"
 #include "ossl/errors.hpp"
-#include "hub/authenticate.hpp"
-#include "pki/inspect.hpp"
+#include "hub/device_handshake.hpp"
 
 namespace chainlab::hub {
 namespace {
@@ -34,17 +33,6 @@ constexpr auto kConnectDeadline = std::chrono::seconds(10);
 constexpr auto kShutdownDeadline = std::chrono::seconds(2);
 // A device that does not read its messages is cut off, not buffered for.
 constexpr std::size_t kMaxQueuedWrites = 256;
-
-// The verify error whose alert OpenSSL sends is the one tls_alert() names.
-int verify_error_for_alert(int alert) {
-  switch (alert) {
-  case SSL_AD_UNKNOWN_CA: return X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
-  case SSL_AD_CERTIFICATE_EXPIRED: return X509_V_ERR_CERT_HAS_EXPIRED;
-  case SSL_AD_UNSUPPORTED_CERTIFICATE: return X509_V_ERR_INVALID_PURPOSE;
-  case SSL_AD_DECRYPT_ERROR: return X509_V_ERR_CERT_SIGNATURE_FAILURE;
-  default: return X509_V_ERR_CERT_REJECTED;
-  }
-}
 
 struct PendingMessage {
   std::string properties;
@@ -120,45 +108,16 @@ public:
   // Called from the handshake's verify callback, on this connection's
   // strand. The decision is authenticate_device's; this only transports it.
   bool verify_chain(X509_STORE_CTX *store_ctx) {
-    X509 *leaf = X509_STORE_CTX_get0_cert(store_ctx);
-    pki::CertList presented;
-    STACK_OF(X509) *untrusted = X509_STORE_CTX_get0_untrusted(store_ctx);
-    for (int i = 0; untrusted && i < sk_X509_num(untrusted); ++i)
-      if (X509_cmp(sk_X509_value(untrusted, i), leaf) != 0)
-        presented.push_back(ossl::up_ref(sk_X509_value(untrusted, i)));
-    auto snapshot = gateway_.trust.snapshot(tenant_.name);
-    auto verdict = authenticate_device(*snapshot, leaf, presented, now());
-    auto cn = pki::common_name(X509_get_subject_name(leaf));
-    identity_.device_id = cn.value_or(pki::subject_text(leaf));
-    if (!verdict && !answered_after_tls(verdict.error().reason())) {
+    judged_.emplace(judge_presented_chain(*gateway_.trust.snapshot(tenant_.name), store_ctx, now()));
+    identity_.device_id = judged_->device_id;
+    const auto &verdict = judged_->verdict;
+    if (!judged_->proceeds())
       gateway_.services.record_handshake_refusal(identity_, verdict.error());
-      X509_STORE_CTX_set_error(store_ctx,
-                               verify_error_for_alert(tls_alert(verdict.error().reason())));
-      return false;
-    }
-    if (!verdict) {
+    else if (!verdict)
       identity_.refusal = verdict.error(); // answered with CONNACK 5
-    } else {
-      adopt(verdict.value());
-    }
-    verified_ = true;
-    return true;
-  }
-
-  void adopt(const AuthenticatedDevice &authenticated) {
-    const auto &device = authenticated.device;
-    identity_.ca_name = device.ca_name;
-    identity_.issuer_subject = device.issuer_subject;
-    identity_.issuer_key = device.issuer_key;
-    identity_.chain_subjects = device.chain_subjects;
-    identity_.chain_keys = device.chain_keys;
-    identity_.thumbprint = device.thumbprint;
-    identity_.approved = device.approved;
-    identity_.authentication = authenticated.authentication;
-    identity_.onboarding = authenticated.onboarding;
-    identity_.binding = authenticated.binding;
-    identity_.previous_thumbprint = authenticated.previous_thumbprint;
-    identity_.previous_chain = authenticated.previous_chain;
+    else
+      adopt(verdict.value(), identity_);
+    return judged_->proceeds();
   }
 
   const DeviceIdentity &identity() const { return identity_; }
@@ -233,25 +192,15 @@ private:
   }
 
   void on_handshake(boost::system::error_code error) {
-    if (error && verified_) {
-      // The chain was fine, so the client failed TLS CertificateVerify: it
-      // holds a certificate but not its key (a copied certificate).
-      gateway_.services.record_refusal(
-          identity_, Error(Reason::pop_failed,
-                           "the client presented " + identity_.device_id +
-                               "'s valid certificate chain but could not prove possession of "
-                               "its key (TLS CertificateVerify failed: " + error.message() + ")"));
-      ossl::drain_errors();
-      return close_socket();
-    }
     if (error) {
-      if (!verified_ && !SSL_get0_peer_certificate(stream_.native_handle()) &&
-          identity_.device_id.empty()) {
+      bool presented = SSL_get0_peer_certificate(stream_.native_handle()) != nullptr;
+      auto why = failed_handshake_reason(judged_ ? &*judged_ : nullptr, presented,
+                                         identity_.peer_address, error.message());
+      if (why && why->reason() == Reason::pop_failed)
+        gateway_.services.record_refusal(identity_, *why);
+      else if (why) {
         identity_.device_id = "(no certificate)";
-        gateway_.services.record_handshake_refusal(
-            identity_, Error(Reason::client_cert_missing,
-                             "the TLS client from " + identity_.peer_address +
-                                 " presented no certificate (" + error.message() + ")"));
+        gateway_.services.record_handshake_refusal(identity_, *why);
       }
       ossl::drain_errors();
       return close_socket();
@@ -300,8 +249,14 @@ private:
                                                        failure.what() + ") and was closed"));
       return do_close();
     }
-    if (!was_connected && session_->connected())
+    if (!was_connected && session_->connected()) {
       gateway_.attach(shared_from_this());
+      // An operator's change published before this attach was not seen by
+      // its sweep of live sessions, so it is checked here.
+      if (auto why = still_admitted(*gateway_.trust.snapshot(identity_.hub),
+                                    connected_record(identity_)))
+        end_session(*why);
+    }
     if (closing_)
       return;
     // MQTT 3.1.1: silence for 1.5 keep-alive periods ends the session.
@@ -392,7 +347,8 @@ private:
   Tenant &tenant_;
   DeviceGateway::Impl &gateway_;
   DeviceIdentity identity_;
-  bool verified_ = false, closing_ = false, shut_down_ = false, finished_ = false;
+  std::optional<ChainJudgement> judged_;
+  bool closing_ = false, shut_down_ = false, finished_ = false;
   std::chrono::steady_clock::time_point connect_deadline_;
   std::optional<DeviceSession> session_;
   std::array<std::uint8_t, 16 * 1024> read_buffer_{};
@@ -615,14 +571,7 @@ void DeviceGateway::invoke_method(const std::string &hub, const std::string &dev
 void DeviceGateway::end_sessions_no_longer_admitted(const std::string &hub) {
   auto snapshot = impl_->trust.snapshot(hub);
   for (const auto &connection : impl_->live_on(hub)) {
-    const DeviceIdentity &identity = connection->identity();
-    registry::DeviceRecord connected;
-    connected.device_id = identity.device_id;
-    connected.thumbprint = identity.thumbprint;
-    connected.ca_name = identity.ca_name;
-    connected.chain_subjects = identity.chain_subjects;
-    connected.chain_keys = identity.chain_keys;
-    if (auto why = still_admitted(*snapshot, connected))
+    if (auto why = still_admitted(*snapshot, connected_record(connection->identity())))
       connection->end_session(*why);
   }
 }

@@ -1,6 +1,7 @@
 #include "hub/gateway_services.hpp"
 
 #include "core/clock.hpp"
+#include "hub/device_handshake.hpp"
 #include "hub/device_json.hpp"
 
 namespace chainlab::hub {
@@ -80,17 +81,14 @@ Result<bool> GatewayServices::admit(const DeviceIdentity &device) {
     return *device.refusal;
   const std::string &id = device.device_id;
   auto snapshot = trust_.snapshot(device.hub);
-  if (device.binding == Binding::same_certificate) {
-    // An operator may have acted between the handshake and CONNECT.
-    registry::DeviceRecord connected;
-    connected.device_id = id;
-    connected.thumbprint = device.thumbprint;
-    connected.ca_name = device.ca_name;
-    connected.chain_subjects = device.chain_subjects;
-    connected.chain_keys = device.chain_keys;
-    if (auto refusal = still_admitted(*snapshot, connected))
-      return *refusal;
-  }
+  // An operator may have acted between the handshake and CONNECT.
+  auto connected = connected_record(device);
+  auto withdrawn = device.binding == Binding::same_certificate
+                       ? still_admitted(*snapshot, connected)
+                   : device.authentication == "ca" ? issuer_withdrawn(*snapshot, connected)
+                                                   : std::nullopt;
+  if (withdrawn)
+    return *withdrawn;
   auto admission = admission_for(device);
   if (!registry_.admit_device(admission))
     return Error(Reason::identity_conflict,
