@@ -7,8 +7,8 @@
 
 #include <filesystem>
 
+#include "bench_pki.hpp"
 #include "hsm/file_key_store.hpp"
-#include "pki/certificate_builder.hpp"
 #include "hsm/pkcs11_key_store.hpp"
 #include "pki/chain_validation.hpp"
 #include "pki/csr.hpp"
@@ -17,51 +17,9 @@
 namespace chainlab {
 namespace {
 
-using std::chrono::hours;
+using bench::SeedChain;
+
 using Clock = std::chrono::system_clock;
-
-struct Ca {
-  ossl::Ptr<X509> certificate;
-  ossl::Ptr<EVP_PKEY> key;
-};
-
-Ca make_ca(const Ca *issuer, const std::string &subject, std::optional<long> path_len) {
-  Ca ca{nullptr, hsm::generate_software_key(hsm::KeyType::ec_p256)};
-  pki::CertificatePlan plan;
-  plan.subject = pki::parse_subject(subject);
-  plan.public_key = ossl::up_ref(ca.key.get());
-  plan.profile = issuer ? pki::Profile::subordinate_ca : pki::Profile::root_ca;
-  plan.path_len = path_len;
-  plan.not_before = Clock::now() - hours(1);
-  plan.not_after = Clock::now() + hours(24 * 365);
-  ca.certificate = pki::sign_certificate(plan, issuer ? issuer->certificate.get() : nullptr,
-                                         issuer ? issuer->key.get() : ca.key.get());
-  return ca;
-}
-
-struct SeedChain {
-  Ca company = make_ca(nullptr, "CN=Company-X", std::nullopt);
-  Ca factory = make_ca(&company, "CN=Factory-Y", 1);
-  Ca technician = make_ca(&factory, "CN=Technician-Z", 0);
-  std::vector<ossl::Ptr<X509>> devices;
-  pki::CertList intermediates;
-  std::vector<pki::TrustAnchor> anchors;
-
-  SeedChain() {
-    for (int i = 0; i < 64; ++i) {
-      pki::CertificatePlan plan;
-      plan.subject = pki::parse_subject("CN=widget-" + std::to_string(i));
-      plan.public_key = hsm::generate_software_key(hsm::KeyType::ec_p256);
-      plan.profile = pki::Profile::device;
-      plan.not_before = Clock::now() - hours(1);
-      plan.not_after = Clock::now() + hours(24 * 30);
-      devices.push_back(pki::sign_certificate(plan, technician.certificate.get(), technician.key.get()));
-    }
-    intermediates.push_back(ossl::up_ref(technician.certificate.get()));
-    intermediates.push_back(ossl::up_ref(factory.certificate.get()));
-    anchors.push_back({"company-x", ossl::up_ref(company.certificate.get()), true, true});
-  }
-};
 
 void BM_ValidateChainInFull(benchmark::State &state) {
   SeedChain seed;

@@ -102,9 +102,9 @@ AuthenticatedDevice describe(const pki::ValidatedChain &chain, const std::string
     X509 *cert = chain.chain[depth].get();
     std::string separator = depth == 0 ? "" : kLink;
     device.chain_subjects += separator + pki::subject_text(cert);
-    device.chain_keys += separator + pki::key_fingerprint(X509_get0_pubkey(cert));
+    device.chain_keys += separator + pki::key_fingerprint(cert);
     if (depth == 1)
-      device.issuer_key = pki::key_fingerprint(X509_get0_pubkey(cert));
+      device.issuer_key = pki::key_fingerprint(cert);
   }
   return out;
 }

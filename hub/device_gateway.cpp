@@ -494,8 +494,7 @@ std::uint16_t DeviceGateway::listen(const std::string &hub, std::uint16_t port) 
   tenant->name = hub;
   tenant->native = net::make_server_context(impl_->identity, nullptr);
   SSL_CTX *native = tenant->native.get();
-  SSL_CTX_set_verify(native, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
-  SSL_CTX_set_cert_verify_callback(native, verify_device_certificate, impl_.get());
+  require_device_certificates(native, verify_device_certificate, impl_.get());
   SSL_CTX_up_ref(native);
   tenant->context = std::make_unique<asio::ssl::context>(native);
   tenant->acceptor = std::make_unique<tcp::acceptor>(

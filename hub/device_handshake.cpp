@@ -19,6 +19,15 @@ int verify_error_for_alert(int alert) {
 
 } // namespace
 
+void require_device_certificates(SSL_CTX *context,
+                                 int (*verify)(X509_STORE_CTX *, void *), void *arg) {
+  SSL_CTX_set_verify(context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  SSL_CTX_set_cert_verify_callback(context, verify, arg);
+  SSL_CTX_set_session_cache_mode(context, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_options(context, SSL_OP_NO_TICKET);
+  SSL_CTX_set_num_tickets(context, 0);
+}
+
 bool ChainJudgement::proceeds() const {
   return verdict.ok() || answered_after_tls(verdict.error().reason());
 }

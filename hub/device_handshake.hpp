@@ -14,6 +14,14 @@
 
 namespace chainlab::hub {
 
+// require_device_certificates configures a hub's TLS context: a client
+// certificate is required, and judged by |verify| (which calls
+// judge_presented_chain). Sessions are never resumed: a resumed session
+// would skip the decision, so every connection is judged afresh (and no
+// ticket is encrypted for a client that will not use it).
+void require_device_certificates(SSL_CTX *context,
+                                 int (*verify)(X509_STORE_CTX *, void *), void *arg);
+
 // ChainJudgement: the one decision, taken on the chain TLS received.
 struct ChainJudgement {
   std::string device_id; // the leaf's CN, or its whole subject

@@ -4,12 +4,12 @@
 // snapshot. Every authentication outcome, with the alert the client hears.
 #include <gtest/gtest.h>
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "core/protocol_codes.hpp"
 #include "device/impersonation.hpp"
 #include "hub/device_handshake.hpp"
+#include "net/memory_tls.hpp"
 #include "net/tls_context.hpp"
 #include "pki/inspect.hpp"
 #include "support/test_pki.hpp"
@@ -62,6 +62,7 @@ struct Presented {
 struct Outcome {
   bool tls_completed = false;
   int client_alert = 0; // the alert the client received, 0 if none
+  bool resumable = false; // the client holds a session it could resume
   std::optional<hub::ChainJudgement> judged;
   std::optional<Error> failure; // failed_handshake_reason's, if TLS failed
 
@@ -87,8 +88,7 @@ struct HubEnd {
     server_key = testing::make_key();
     server_cert = issue(hub_ca, "CN=localhost", server_key.get(), pki::Profile::tls_server);
     context = net::make_server_context({server_cert.get(), nullptr, server_key.get()}, nullptr);
-    SSL_CTX_set_verify(context.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
-    SSL_CTX_set_cert_verify_callback(context.get(), &HubEnd::verify, this);
+    hub::require_device_certificates(context.get(), &HubEnd::verify, this);
   }
   static int verify(X509_STORE_CTX *store_ctx, void *arg) {
     auto &self = *static_cast<HubEnd *>(arg);
@@ -104,17 +104,11 @@ struct HubEnd {
   std::optional<hub::ChainJudgement> judged;
 };
 
-void note_alert(const SSL *ssl, int where, int value) {
-  if ((where & SSL_CB_READ_ALERT) == SSL_CB_READ_ALERT)
-    *static_cast<int *>(SSL_get_app_data(ssl)) = value & 0xff;
-}
-
 ossl::Ptr<SSL_CTX> device_context(const Presented &device) {
   ossl::Ptr<SSL_CTX> context(SSL_CTX_new(TLS_client_method()));
   SSL_CTX_set_min_proto_version(context.get(), TLS1_3_VERSION);
   SSL_CTX_set_security_level(context.get(), 0); // weak certificates are the hub's to refuse
   SSL_CTX_set_verify(context.get(), SSL_VERIFY_NONE, nullptr);
-  SSL_CTX_set_info_callback(context.get(), note_alert);
   if (device.leaf) {
     EXPECT_EQ(SSL_CTX_use_certificate(context.get(), device.leaf), 1);
     EXPECT_EQ(SSL_CTX_use_PrivateKey(context.get(), device.key), 1);
@@ -124,45 +118,21 @@ ossl::Ptr<SSL_CTX> device_context(const Presented &device) {
   return context;
 }
 
-// step advances one end; false once it has failed.
-bool step(SSL *ssl, bool &done) {
-  if (done)
-    return true;
-  int rc = SSL_do_handshake(ssl);
-  done = rc == 1;
-  return done || SSL_get_error(ssl, rc) == SSL_ERROR_WANT_READ;
-}
-
 Outcome connect(HubEnd &hub_end, const hub::TenantSnapshot &snapshot, const Presented &device) {
   hub_end.snapshot = &snapshot;
   hub_end.judged.reset();
   auto client_ctx = device_context(device);
-  ossl::Ptr<SSL> client(SSL_new(client_ctx.get())), server(SSL_new(hub_end.context.get()));
-  BIO *client_bio = nullptr, *server_bio = nullptr;
-  BIO_new_bio_pair(&client_bio, 0, &server_bio, 0);
-  SSL_set_bio(client.get(), client_bio, client_bio);
-  SSL_set_bio(server.get(), server_bio, server_bio);
-  SSL_set_connect_state(client.get());
-  SSL_set_accept_state(server.get());
+  auto run = net::run_memory_handshake(client_ctx.get(), hub_end.context.get());
   Outcome outcome;
-  SSL_set_app_data(client.get(), &outcome.client_alert);
-  bool client_done = false, server_done = false, server_ok = true;
-  for (int round = 0; round < 20 && server_ok && !(client_done && server_done); ++round) {
-    if (!step(client.get(), client_done))
-      break;
-    server_ok = step(server.get(), server_done);
-  }
-  // TLS 1.3: the client finishes before the hub has judged its certificate,
-  // and hears the verdict (an alert) on its next read.
-  char byte;
-  SSL_read(client.get(), &byte, 1);
-  outcome.tls_completed = client_done && server_done;
+  outcome.tls_completed = run.completed();
+  outcome.client_alert = run.client_alert;
+  if (SSL_SESSION *session = SSL_get0_session(run.client.get()))
+    outcome.resumable = SSL_SESSION_is_resumable(session) == 1;
   outcome.judged = std::move(hub_end.judged);
   if (!outcome.tls_completed)
     outcome.failure = hub::failed_handshake_reason(
-        outcome.judged ? &*outcome.judged : nullptr, SSL_get0_peer_certificate(server.get()),
+        outcome.judged ? &*outcome.judged : nullptr, SSL_get0_peer_certificate(run.server.get()),
         "memory", "handshake failed");
-  ERR_clear_error();
   return outcome;
 }
 
@@ -227,6 +197,12 @@ TEST_F(DeviceHandshake, FirstConnectionThenReconnection) {
   EXPECT_EQ(first.device.chain_subjects, "CN=widget-001 <- CN=Technician-Z <- CN=Factory-Y <- CN=Company-X");
   auto again = accepted(connect(hub_, registered(standard()), widget()));
   EXPECT_EQ(again.binding, hub::Binding::same_certificate);
+}
+
+TEST_F(DeviceHandshake, NoSessionToResumeSoEveryConnectionIsJudged) {
+  auto outcome = connect(hub_, standard(), widget());
+  accepted(outcome);
+  EXPECT_FALSE(outcome.resumable);
 }
 
 TEST_F(DeviceHandshake, EveryChainReasonIsATlsAlert) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
+#include "net/memory_tls.hpp"
 #include "net/tls_context.hpp"
 #include "pki/inspect.hpp"
 #include "support/test_pki.hpp"
@@ -31,35 +32,12 @@ Leaf issue(const testing::TestCa &ca, pki::Profile profile, const std::string &s
   return leaf;
 }
 
-// handshake runs both ends until they finish or stall; true if both finished.
+// handshake runs both ends over memory; true if both finished.
 bool handshake(SSL_CTX *client_ctx, SSL_CTX *server_ctx, ossl::Ptr<SSL> *out_server = nullptr) {
-  ossl::Ptr<SSL> client(SSL_new(client_ctx)), server(SSL_new(server_ctx));
-  BIO *client_bio = nullptr, *server_bio = nullptr;
-  BIO_new_bio_pair(&client_bio, 0, &server_bio, 0);
-  SSL_set_bio(client.get(), client_bio, client_bio);
-  SSL_set_bio(server.get(), server_bio, server_bio);
-  SSL_set_connect_state(client.get());
-  SSL_set_accept_state(server.get());
-  bool client_done = false, server_done = false;
-  for (int round = 0; round < 20 && !(client_done && server_done); ++round) {
-    if (!client_done) {
-      int rc = SSL_do_handshake(client.get());
-      if (rc == 1)
-        client_done = true;
-      else if (SSL_get_error(client.get(), rc) != SSL_ERROR_WANT_READ)
-        return false;
-    }
-    if (!server_done) {
-      int rc = SSL_do_handshake(server.get());
-      if (rc == 1)
-        server_done = true;
-      else if (SSL_get_error(server.get(), rc) != SSL_ERROR_WANT_READ)
-        return false;
-    }
-  }
+  auto run = net::run_memory_handshake(client_ctx, server_ctx);
   if (out_server)
-    *out_server = std::move(server);
-  return client_done && server_done;
+    *out_server = std::move(run.server);
+  return run.completed();
 }
 
 class TlsPinning : public ::testing::Test {

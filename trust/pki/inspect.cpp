@@ -33,26 +33,41 @@ Clock::time_point from_asn1(const ASN1_TIME *time) {
   return Clock::from_time_t(timegm(&parts));
 }
 
+// Fetched once: OpenSSL 3 otherwise looks the algorithm up on every use.
+const EVP_MD *sha256() {
+  static EVP_MD *md = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+  return md;
+}
+
+std::string spki_fingerprint(const std::string &spki) {
+  if (spki.empty())
+    throw Error(Reason::internal_error, "cannot encode public key");
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(spki.data(), spki.size(), digest, &size, sha256(), nullptr);
+  std::string text = hex(digest, size, false);
+  for (auto &c : text)
+    c = char(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
 } // namespace
 
 std::string sha256_fingerprint(X509 *cert) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
-  X509_digest(cert, EVP_sha256(), digest, &size);
+  X509_digest(cert, sha256(), digest, &size);
   return hex(digest, size, true);
 }
 
+std::string key_fingerprint(X509 *certificate) {
+  // The certificate's own SubjectPublicKeyInfo: no key encoder involved,
+  // which in OpenSSL 3 costs more than the hash.
+  return spki_fingerprint(ossl::to_der_bytes(i2d_X509_PUBKEY, X509_get_X509_PUBKEY(certificate)));
+}
+
 std::string key_fingerprint(EVP_PKEY *key) {
-  std::string spki = ossl::to_der_bytes(i2d_PUBKEY, key);
-  if (spki.empty())
-    throw Error(Reason::internal_error, "cannot encode public key");
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(spki.data(), spki.size(), digest, &size, EVP_sha256(), nullptr);
-  std::string text = hex(digest, size, false);
-  for (auto &c : text)
-    c = char(std::tolower(static_cast<unsigned char>(c)));
-  return text;
+  return spki_fingerprint(ossl::to_der_bytes(i2d_PUBKEY, key));
 }
 
 std::string normalise_fingerprint(std::string_view text) {

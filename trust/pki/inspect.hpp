@@ -17,6 +17,8 @@ using Clock = std::chrono::system_clock;
 std::string sha256_fingerprint(X509 *cert);
 // key_fingerprint is SHA-256 over the SubjectPublicKeyInfo, plain hex.
 std::string key_fingerprint(EVP_PKEY *key);
+// key_fingerprint of a certificate's subject key: the same value, cheaper.
+std::string key_fingerprint(X509 *certificate);
 // normalise_fingerprint strips colons/spaces and upper-cases, for comparing.
 std::string normalise_fingerprint(std::string_view text);
 
