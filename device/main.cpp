@@ -5,9 +5,84 @@
 #include "cli/run_main.hpp"
 #include "cli/show_identity.hpp"
 #include "device/device_actor.hpp"
+#include "device/fleet_load.hpp"
 #include "device/hub_client.hpp"
 
 using namespace chainlab;
+
+namespace {
+
+// `device --state FLEET fleet issue|run`: identities for load, and the load.
+void add_fleet_commands(CLI::App &app, std::string &state) {
+  auto *fleet = app.add_subcommand("fleet", "a load generator over many device identities");
+  fleet->require_subcommand(1);
+  static std::string technician, prefix = "fleet-";
+  static std::size_t count = 1000;
+  auto *issue = fleet->add_subcommand("issue", "issue identities through a technician CA");
+  issue->add_option("--technician-state", technician, "the technician CA's state directory")
+      ->required();
+  issue->add_option("--count", count, "identities the fleet should hold")->capture_default_str();
+  issue->add_option("--prefix", prefix, "device ID prefix")->capture_default_str();
+  issue->callback([&] {
+    auto added = device::issue_fleet(state, technician, count, prefix, std::cout);
+    std::cout << "fleet: " << added << " identities added" << std::endl;
+  });
+
+  static device::FleetTarget target;
+  static device::LoadOptions options;
+  static std::string mode = "connect-rate";
+  static long seconds = 20, report_seconds = 5;
+  static int server_pid = 0;
+  static bool json = false;
+  auto *run = fleet->add_subcommand("run", "load a server with the fleet and report");
+  run->add_option("--mode", mode, "connect-rate, hold or telemetry")
+      ->check(CLI::IsMember({"connect-rate", "hold", "telemetry"}))
+      ->capture_default_str();
+  run->add_option("--port", target.port, "the server's MQTT/TLS port")->required();
+  run->add_option("--ca-fingerprint", target.pinned_fingerprint,
+                  "SHA-256 fingerprint of the server's CA (pinned)")
+      ->required();
+  run->add_option("--host", target.host, "server address")->capture_default_str();
+  run->add_option("--server-name", target.server_name, "TLS server name")->capture_default_str();
+  run->add_option("--in-flight", options.in_flight, "connections being set up at once")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  run->add_option("--seconds", seconds, "measured seconds")->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  run->add_option("--devices", options.devices, "hold/telemetry: devices (0 = whole fleet)");
+  run->add_option("--rate", options.rate, "telemetry: messages per second per device")
+      ->check(CLI::Range(0.001, 10000.0))
+      ->capture_default_str();
+  run->add_option("--payload-bytes", options.payload_bytes, "telemetry payload size")
+      ->check(CLI::Range(0, 256 * 1024))
+      ->capture_default_str();
+  run->add_option("--keep-alive", options.keep_alive, "MQTT keep-alive seconds")
+      ->capture_default_str();
+  run->add_option("--report-every", report_seconds, "seconds between progress lines")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  run->add_option("--server-pid", server_pid, "report this process's CPU and memory");
+  run->add_flag("--json", json, "print the report as one JSON object");
+  run->callback([&] {
+    options.mode = mode == "hold"        ? device::LoadMode::hold
+                   : mode == "telemetry" ? device::LoadMode::telemetry
+                                         : device::LoadMode::connect_rate;
+    options.duration = std::chrono::seconds(seconds);
+    options.report_every = std::chrono::seconds(report_seconds);
+    if (server_pid > 0)
+      options.server_pid = server_pid;
+    auto loaded = device::load_fleet(state, options.mode == device::LoadMode::connect_rate
+                                                ? 0
+                                                : options.devices);
+    auto report = device::run_load(loaded, target, options, std::cerr);
+    if (json)
+      std::cout << device::report_json(report) << std::endl;
+    else
+      device::print_report(report, std::cout);
+  });
+}
+
+} // namespace
 
 int main(int argc, char **argv) {
   CLI::App app("Smart-X-Widget device", "device");
@@ -98,6 +173,8 @@ int main(int argc, char **argv) {
       client.receive(std::chrono::milliseconds(long(receive_seconds * 1000)), receive_count);
     client.disconnect();
   });
+
+  add_fleet_commands(app, state);
 
   app.add_subcommand("show", "print the device identity, chain and key location")
       ->callback([&] { cli::show_identity(state, std::cout); });

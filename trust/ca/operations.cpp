@@ -170,6 +170,28 @@ std::string issue_secret(const std::string &state_dir, const SecretOptions &opti
   return text;
 }
 
+std::vector<Result<ossl::Ptr<X509>>> issue_devices(const std::string &state_dir,
+                                                   const std::vector<ossl::Ptr<X509_REQ>> &csrs,
+                                                   Narrator &narrator) {
+  actor::StateDir state(state_dir);
+  auto config = state.load_config();
+  auto store = state.open_key_store(config, false);
+  registry::IssuanceLog log(issuance_db(state));
+  CertificateAuthority authority(state.chain_to_root(),
+                                 store->load_key(actor::kIdentityKeyLabel), log, narrator);
+  std::vector<Result<ossl::Ptr<X509>>> issued;
+  issued.reserve(csrs.size());
+  for (const auto &csr : csrs) {
+    registry::StoredSecret secret;
+    secret.subject = pki::subject_text(X509_REQ_get_subject_name(csr.get()));
+    secret.profile = "device";
+    secret.expires_at = now() + std::chrono::minutes(5);
+    std::string text = log.create_secret(secret);
+    issued.push_back(authority.simple_enroll(csr.get(), text, {"local batch", nullptr, ""}));
+  }
+  return issued;
+}
+
 void list_issued(const std::string &state_dir, std::ostream &out) {
   actor::StateDir state(state_dir);
   state.load_config();

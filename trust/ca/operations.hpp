@@ -8,8 +8,11 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "actor/enrolment.hpp"
+#include "core/error.hpp"
+#include "ossl/ptr.hpp"
 #include "core/narrator.hpp"
 
 namespace chainlab::ca {
@@ -45,6 +48,15 @@ struct SecretOptions {
 // issue_secret creates a one-time enrolment secret and returns it.
 std::string issue_secret(const std::string &state_dir, const SecretOptions &options,
                          Narrator &narrator);
+
+// issue_devices signs each CSR as a device certificate through this CA's
+// own policy and issuance log, exactly as EST simpleenroll does (a one-time
+// secret bound to the CSR's subject, consumed by it), without a network
+// round trip: for load generators that need many identities. The CA's
+// server may be running meanwhile (the log is shared safely).
+std::vector<Result<ossl::Ptr<X509>>> issue_devices(const std::string &state_dir,
+                                                   const std::vector<ossl::Ptr<X509_REQ>> &csrs,
+                                                   Narrator &narrator);
 
 void list_issued(const std::string &state_dir, std::ostream &out);
 // fingerprint is the SHA-256 fingerprint of the CA's own certificate, the
