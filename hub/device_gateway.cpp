@@ -205,7 +205,13 @@ private:
       ossl::drain_errors();
       return close_socket();
     }
-    session_.emplace(identity_, gateway_.services);
+    session_.emplace(identity_, gateway_.services, [weak = weak_from_this()](SessionOutput late) {
+      if (auto self = weak.lock())
+        asio::dispatch(self->stream_.get_executor(), [self, late = std::move(late)] {
+          if (!self->shut_down_)
+            self->handle(late);
+        });
+    });
     arm_deadline_at(connect_deadline_); // CONNECT must follow, within the same total
     do_read();
   }

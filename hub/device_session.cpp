@@ -41,8 +41,8 @@ std::string normalise_topic(const std::string &topic) {
   return starts_with(topic, "%24") ? "$" + topic.substr(3) : topic;
 }
 
-DeviceSession::DeviceSession(DeviceIdentity identity, SessionServices &services)
-    : identity_(std::move(identity)), services_(services) {}
+DeviceSession::DeviceSession(DeviceIdentity identity, SessionServices &services, LateOutput late)
+    : identity_(std::move(identity)), services_(services), late_(std::move(late)) {}
 
 SessionOutput DeviceSession::refuse_connect(const Error &error) {
   services_.record_refusal(identity_, error);
@@ -130,9 +130,18 @@ SessionOutput DeviceSession::on_publish(const mqtt::Publish &publish) {
   const std::string own = "devices/" + identity_.device_id + "/";
   SessionOutput out;
   if (starts_with(topic, own + "messages/events/") || topic == own + "messages/events") {
-    auto recorded = services_.record_telemetry(identity_, topic, publish.payload);
+    // The PUBACK waits until the message is on disk: acknowledged means kept.
+    std::function<void(bool)> durable;
+    if (publish.qos == 1)
+      durable = [late = late_, id = publish.packet_id](bool kept) {
+        late(kept ? SessionOutput{{mqtt::Puback{id}}, false} : SessionOutput{{}, true});
+      };
+    else
+      durable = [](bool) {};
+    auto recorded = services_.record_telemetry(identity_, topic, publish.payload, durable);
     if (!recorded)
       return refuse_and_close(recorded.error());
+    return out;
   } else if (starts_with(topic, "$iothub/twin/GET/")) {
     out.send.push_back(mqtt::Publish{"$iothub/twin/res/200/?$rid=" + request_id(topic),
                                      services_.twin(identity_), 0, false, false, 0});

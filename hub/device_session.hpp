@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -45,10 +46,13 @@ public:
   // admit applies the onboarding policy, records the connection and drops
   // any earlier connection of the same device. An Error refuses (CONNACK 5).
   virtual Result<bool> admit(const DeviceIdentity &device) = 0;
-  // record_telemetry stores a device-to-cloud message; an Error (the device
-  // is disabled or gone) means it was not stored and the session ends.
+  // record_telemetry takes a device-to-cloud message for storage; |durable|
+  // then hears (on any thread) whether it reached the disk. An Error (the
+  // device is disabled or gone) means it was not taken: |durable| never runs,
+  // and the session ends.
   virtual Result<bool> record_telemetry(const DeviceIdentity &device, const std::string &topic,
-                                        const std::string &payload) = 0;
+                                        const std::string &payload,
+                                        std::function<void(bool durable)> durable) = 0;
   virtual void record_refusal(const DeviceIdentity &device, const Error &error) = 0;
   // twin returns the twin document; patch_reported merges into "reported"
   // and returns the new reported version.
@@ -65,9 +69,14 @@ struct SessionOutput {
   bool close = false;
 };
 
+// LateOutput takes what a session sends after a durable write it waited
+// for: the PUBACK of a message once it is on disk (or the end of the session
+// if it could not be written). It may be called from any thread.
+using LateOutput = std::function<void(SessionOutput)>;
+
 class DeviceSession {
 public:
-  DeviceSession(DeviceIdentity identity, SessionServices &services);
+  DeviceSession(DeviceIdentity identity, SessionServices &services, LateOutput late);
 
   SessionOutput on_packet(const mqtt::Packet &packet);
   // cloud_to_device builds the PUBLISH for a message, if the device has
@@ -94,6 +103,7 @@ private:
 
   DeviceIdentity identity_;
   SessionServices &services_;
+  LateOutput late_;
   bool connected_ = false;
   std::chrono::seconds keep_alive_{60};
   std::set<std::string> subscriptions_;

@@ -107,13 +107,15 @@ Result<bool> GatewayServices::admit(const DeviceIdentity &device) {
 
 Result<bool> GatewayServices::record_telemetry(const DeviceIdentity &device,
                                                const std::string &topic,
-                                               const std::string &payload) {
+                                               const std::string &payload,
+                                               std::function<void(bool durable)> durable) {
   auto registered = trust_.snapshot(device.hub)->devices.find(device.device_id);
   if (!registered || !registered->enabled)
     return Error(Reason::device_disabled,
                  "device " + device.device_id + " is disabled or deleted on hub " + device.hub +
                      ": its telemetry was not recorded");
-  registry_.add_telemetry({device.hub, device.device_id, now(), topic, payload});
+  registry_.add_telemetry_durably({device.hub, device.device_id, now(), topic, payload},
+                                  std::move(durable));
   narrator_.say("[" + device.hub + "] telemetry from " + device.device_id + " (" +
                 std::to_string(payload.size()) + " bytes)");
   return true;

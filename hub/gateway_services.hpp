@@ -21,7 +21,8 @@ public:
 
   Result<bool> admit(const DeviceIdentity &device) override;
   Result<bool> record_telemetry(const DeviceIdentity &device, const std::string &topic,
-                                const std::string &payload) override;
+                                const std::string &payload,
+                                std::function<void(bool durable)> durable) override;
   void record_refusal(const DeviceIdentity &device, const Error &error) override;
   // record_handshake_refusal: a client refused in TLS proved nothing, so a
   // flood of them is counted in memory and written in batches.

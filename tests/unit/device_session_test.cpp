@@ -22,10 +22,14 @@ struct FakeServices : SessionServices {
     return true;
   }
   Result<bool> record_telemetry(const DeviceIdentity &, const std::string &topic,
-                                const std::string &payload) override {
+                                const std::string &payload,
+                                std::function<void(bool)> durable) override {
     telemetry.emplace_back(topic, payload);
+    waiting_for_disk.push_back(std::move(durable));
     return true;
   }
+  // The test decides when (and whether) each message reaches the disk.
+  std::vector<std::function<void(bool)>> waiting_for_disk;
   void record_refusal(const DeviceIdentity &, const Error &error) override {
     refusals.push_back(error);
   }
@@ -74,8 +78,10 @@ DeviceIdentity widget_identity() {
 
 class DeviceSessionTest : public ::testing::Test {
 protected:
-  DeviceSession session_{widget_identity(), services_};
   FakeServices services_;
+  std::vector<SessionOutput> late_;
+  DeviceSession session_{widget_identity(), services_,
+                         [this](SessionOutput out) { late_.push_back(std::move(out)); }};
 
   mqtt::ConnackCode connack(const SessionOutput &out) {
     EXPECT_EQ(out.send.size(), 1u);
@@ -124,7 +130,7 @@ TEST_F(DeviceSessionTest, ConnectRefusalsAnswerConnack5WithAReason) {
   };
   for (const auto &c : cases) {
     FakeServices services;
-    DeviceSession session(bare_identity(), services);
+    DeviceSession session(bare_identity(), services, [](SessionOutput) {});
     auto out = session.on_packet(c.connect);
     ASSERT_EQ(out.send.size(), 1u) << c.name;
     EXPECT_EQ(std::get<mqtt::Connack>(out.send[0]).code, mqtt::ConnackCode::not_authorized) << c.name;
@@ -142,7 +148,7 @@ TEST_F(DeviceSessionTest, AdmissionRefusalAndProtocolLevel) {
   mqtt::Connect old = azure_connect();
   old.protocol_level = 3;
   FakeServices services;
-  DeviceSession session(bare_identity(), services);
+  DeviceSession session(bare_identity(), services, [](SessionOutput) {});
   auto out = session.on_packet(old);
   EXPECT_EQ(std::get<mqtt::Connack>(out.send[0]).code, mqtt::ConnackCode::unacceptable_protocol);
 }
@@ -152,10 +158,27 @@ TEST_F(DeviceSessionTest, TelemetryAtQos0And1) {
   auto qos0 = session_.on_packet(mqtt::Publish{"devices/widget-001/messages/events/", "{\"t\":1}", 0, false, false, 0});
   EXPECT_TRUE(qos0.send.empty());
   auto qos1 = session_.on_packet(mqtt::Publish{"devices/widget-001/messages/events/a=b", "x", 1, false, false, 9});
-  ASSERT_EQ(qos1.send.size(), 1u);
-  EXPECT_EQ(std::get<mqtt::Puback>(qos1.send[0]).packet_id, 9);
+  EXPECT_TRUE(qos1.send.empty()); // not acknowledged before it is on disk
   ASSERT_EQ(services_.telemetry.size(), 2u);
   EXPECT_EQ(services_.telemetry[0].second, "{\"t\":1}");
+  ASSERT_EQ(services_.waiting_for_disk.size(), 2u);
+  services_.waiting_for_disk[0](true);
+  EXPECT_TRUE(late_.empty()); // QoS 0: nothing to acknowledge
+  services_.waiting_for_disk[1](true);
+  ASSERT_EQ(late_.size(), 1u);
+  ASSERT_EQ(late_[0].send.size(), 1u);
+  EXPECT_EQ(std::get<mqtt::Puback>(late_[0].send[0]).packet_id, 9);
+  EXPECT_FALSE(late_[0].close);
+}
+
+TEST_F(DeviceSessionTest, AMessageThatCouldNotBeWrittenIsNeverAcknowledged) {
+  connect();
+  session_.on_packet(mqtt::Publish{"devices/widget-001/messages/events/", "x", 1, false, false, 4});
+  ASSERT_EQ(services_.waiting_for_disk.size(), 1u);
+  services_.waiting_for_disk[0](false);
+  ASSERT_EQ(late_.size(), 1u);
+  EXPECT_TRUE(late_[0].send.empty());
+  EXPECT_TRUE(late_[0].close); // the device sends it again on its next session
 }
 
 TEST_F(DeviceSessionTest, PublishingToAnotherDevicesTopicIsRefused) {
@@ -218,7 +241,7 @@ TEST_F(DeviceSessionTest, PacketsBeforeConnectAndSecondConnectClose) {
   EXPECT_TRUE(early.close);
   expect_last_refusal(Reason::malformed_packet);
   FakeServices services;
-  DeviceSession session(bare_identity(), services);
+  DeviceSession session(bare_identity(), services, [](SessionOutput) {});
   session.on_packet(azure_connect());
   EXPECT_TRUE(session.on_packet(azure_connect()).close);
   EXPECT_TRUE(std::holds_alternative<mqtt::Pingresp>(session.on_packet(mqtt::Pingreq{}).send.at(0)));

@@ -577,7 +577,16 @@ void HubRegistry::set_reported_properties(const std::string &hub, const std::str
 
 void HubRegistry::add_telemetry(const TelemetryRecord &record) {
   std::lock_guard lock(mutex_);
-  db_.prepare("INSERT INTO telemetry (hub, device_id, time, topic, payload) VALUES (?, ?, ?, ?, ?)")
+  insert_telemetry(db_, record);
+}
+
+void HubRegistry::add_telemetry_durably(TelemetryRecord record, GroupCommit::Durable durable) {
+  group_.submit([record = std::move(record)](Database &db) { insert_telemetry(db, record); },
+                std::move(durable));
+}
+
+void HubRegistry::insert_telemetry(Database &db, const TelemetryRecord &record) {
+  db.prepare("INSERT INTO telemetry (hub, device_id, time, topic, payload) VALUES (?, ?, ?, ?, ?)")
       .bind(1, record.hub)
       .bind(2, record.device_id)
       .bind(3, to_seconds(record.time))

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "registry/group_commit.hpp"
 #include "registry/sqlite.hpp"
 
 namespace chainlab::registry {
@@ -155,6 +156,9 @@ public:
                                long version, const std::string &json);
 
   void add_telemetry(const TelemetryRecord &record);
+  // add_telemetry_durably queues |record| for the next group commit;
+  // |durable| hears, on the committer thread, whether it is on disk.
+  void add_telemetry_durably(TelemetryRecord record, GroupCommit::Durable durable);
   std::vector<TelemetryRecord> telemetry(const std::string &hub, const std::string &device_id);
 
   std::int64_t add_event(const EventRecord &event);
@@ -174,6 +178,7 @@ public:
 
 private:
   void insert_event(const EventRecord &event);
+  static void insert_telemetry(Database &db, const TelemetryRecord &record);
   void flush_events_locked();
   void apply_retention_locked(const std::string &hub);
 
@@ -182,6 +187,7 @@ private:
   std::vector<EventRecord> deferred_;
   std::size_t dropped_ = 0;
   std::size_t retention_ = 0;
+  GroupCommit group_{db_, mutex_}; // last: it stops before the database closes
 };
 
 } // namespace chainlab::registry
