@@ -6,6 +6,8 @@ set -euo pipefail
 work=$(mktemp -d "${TMPDIR:-/tmp}/chainlab-e2e-XXXXXX")
 pids=()
 cleanup() {
+  # serve runs inside $(...), so its servers' PIDs come back through a file.
+  [ -f "$work/.server-pids" ] && mapfile -t -O "${#pids[@]}" pids <"$work/.server-pids"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
@@ -17,7 +19,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 # serve ROLE DIR: start an EST server in the background, print its port.
 serve() {
   "$bin/$1" --state "$2" serve >"$2.log" 2>&1 &
-  pids+=($!)
+  echo $! >>"$work/.server-pids"
   for _ in $(seq 100); do [ -s "$2/est.port" ] && break; sleep 0.1; done
   [ -s "$2/est.port" ] || fail "$1 did not start its EST server: $(cat "$2.log")"
   cat "$2/est.port"
