@@ -26,6 +26,8 @@ void require_device_certificates(SSL_CTX *context,
   SSL_CTX_set_session_cache_mode(context, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_options(context, SSL_OP_NO_TICKET);
   SSL_CTX_set_num_tickets(context, 0);
+  // An idle device holds no TLS record buffers between its packets.
+  SSL_CTX_set_mode(context, SSL_MODE_RELEASE_BUFFERS);
 }
 
 bool ChainJudgement::proceeds() const {

@@ -18,7 +18,8 @@ namespace chainlab::hub {
 // certificate is required, and judged by |verify| (which calls
 // judge_presented_chain). Sessions are never resumed: a resumed session
 // would skip the decision, so every connection is judged afresh (and no
-// ticket is encrypted for a client that will not use it).
+// ticket is encrypted for a client that will not use it). Idle connections
+// release their TLS record buffers.
 void require_device_certificates(SSL_CTX *context,
                                  int (*verify)(X509_STORE_CTX *, void *), void *arg);
 
