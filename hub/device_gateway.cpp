@@ -6,7 +6,6 @@
 #include <utility> // Boost 1.74's asio needs it before GCC 12 headers
 
 #include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
 
 #include <atomic>
 #include <deque>
@@ -20,6 +19,7 @@
 #include "mqtt/codec.hpp"
 #include "ossl/errors.hpp"
 #include "hub/device_handshake.hpp"
+#include "hub/tls_socket.hpp"
 
 namespace chainlab::hub {
 namespace {
@@ -46,7 +46,6 @@ class Connection;
 struct Tenant {
   std::string name;
   ossl::Ptr<SSL_CTX> native;
-  std::unique_ptr<asio::ssl::context> context;
   std::unique_ptr<tcp::acceptor> acceptor;
 };
 
@@ -92,10 +91,10 @@ namespace {
 class Connection : public std::enable_shared_from_this<Connection> {
 public:
   Connection(tcp::socket socket, Tenant &tenant, DeviceGateway::Impl &gateway)
-      : stream_(std::move(socket), *tenant.context), deadline_(stream_.get_executor()),
+      : stream_(std::move(socket), tenant.native.get()), deadline_(stream_.get_executor()),
         tenant_(tenant), gateway_(gateway) {
     boost::system::error_code ignored;
-    auto endpoint = stream_.lowest_layer().remote_endpoint(ignored);
+    auto endpoint = stream_.socket().remote_endpoint(ignored);
     identity_.hub = tenant.name;
     identity_.peer_address = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
     connect_deadline_ = std::chrono::steady_clock::now() + kConnectDeadline;
@@ -177,7 +176,7 @@ private:
     deadline_.async_wait([weak = weak_from_this()](boost::system::error_code error) {
       if (auto self = weak.lock(); self && !error) {
         boost::system::error_code ignored;
-        self->stream_.lowest_layer().close(ignored); // deadline passed: cut it
+        self->stream_.socket().close(ignored); // deadline passed: cut it
       }
     });
   }
@@ -185,10 +184,10 @@ private:
   void do_handshake() {
     SSL_set_ex_data(stream_.native_handle(), gateway_.ssl_index, this);
     arm_deadline_at(connect_deadline_);
-    stream_.async_handshake(asio::ssl::stream_base::server,
-                            [self = shared_from_this()](boost::system::error_code error) {
-                              self->on_handshake(error);
-                            });
+    stream_.async_accept_handshake(
+        [self = shared_from_this()](boost::system::error_code error, std::size_t) {
+          self->on_handshake(error);
+        });
   }
 
   void on_handshake(boost::system::error_code error) {
@@ -306,10 +305,10 @@ private:
   }
 
   void do_write() {
-    asio::async_write(stream_, asio::buffer(writes_.front()),
-                      [self = shared_from_this()](boost::system::error_code error, std::size_t) {
-                        self->on_write(error);
-                      });
+    stream_.async_write(asio::buffer(writes_.front()),
+                        [self = shared_from_this()](boost::system::error_code error, std::size_t) {
+                          self->on_write(error);
+                        });
   }
 
   void on_write(boost::system::error_code error) {
@@ -327,7 +326,7 @@ private:
       return;
     shut_down_ = closing_ = true;
     arm_deadline(kShutdownDeadline);
-    stream_.async_shutdown([self = shared_from_this()](boost::system::error_code) {
+    stream_.async_shutdown([self = shared_from_this()](boost::system::error_code, std::size_t) {
       self->finish();
     });
   }
@@ -345,10 +344,10 @@ private:
   void close_socket() {
     boost::system::error_code ignored;
     deadline_.cancel();
-    stream_.lowest_layer().close(ignored);
+    stream_.socket().close(ignored);
   }
 
-  asio::ssl::stream<tcp::socket> stream_;
+  TlsSocket stream_;
   asio::steady_timer deadline_;
   Tenant &tenant_;
   DeviceGateway::Impl &gateway_;
@@ -502,8 +501,6 @@ std::uint16_t DeviceGateway::listen(const std::string &hub, std::uint16_t port) 
   tenant->native = net::make_server_context(impl_->identity, nullptr);
   SSL_CTX *native = tenant->native.get();
   require_device_certificates(native, verify_device_certificate, impl_.get());
-  SSL_CTX_up_ref(native);
-  tenant->context = std::make_unique<asio::ssl::context>(native);
   tenant->acceptor = std::make_unique<tcp::acceptor>(
       impl_->io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   std::uint16_t chosen = tenant->acceptor->local_endpoint().port();

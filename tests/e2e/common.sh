@@ -10,7 +10,7 @@ cleanup() {
   [ -f "$work/.server-pids" ] && mapfile -t -O "${#pids[@]}" pids <"$work/.server-pids"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
+  [ -n "${KEEP_E2E:-}" ] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
 

@@ -1,0 +1,87 @@
+#include "hub/tls_socket.hpp"
+
+#include <openssl/err.h>
+
+#include <cerrno>
+#include <csignal>
+
+#include <boost/asio/ssl/error.hpp>
+
+namespace chainlab::hub {
+namespace {
+
+namespace asio = boost::asio;
+
+// failure turns an SSL call's outcome into the error Asio's SSL stream
+// would report, so callers read the same messages.
+boost::system::error_code failure(int ssl_error) {
+  switch (ssl_error) {
+  case SSL_ERROR_ZERO_RETURN:
+    return asio::error::eof;
+  case SSL_ERROR_SYSCALL:
+    if (unsigned long code = ERR_get_error())
+      return {int(code), asio::error::get_ssl_category()};
+    if (errno)
+      return {errno, boost::system::system_category()};
+    return asio::ssl::error::stream_truncated;
+  default:
+    if (unsigned long code = ERR_get_error())
+      return {int(code), asio::error::get_ssl_category()};
+    return asio::error::fault;
+  }
+}
+
+} // namespace
+
+TlsSocket::TlsSocket(tcp::socket socket, SSL_CTX *context)
+    : socket_(std::move(socket)), ssl_(SSL_new(context)) {
+  // OpenSSL writes to the descriptor with write(2): a peer that has gone
+  // must cost an EPIPE, not the process (SIGPIPE).
+  static const bool pipe_ignored = std::signal(SIGPIPE, SIG_IGN) != SIG_ERR;
+  (void)pipe_ignored;
+  boost::system::error_code ignored;
+  socket_.non_blocking(true, ignored);
+  SSL_set_fd(ssl_.get(), int(socket_.native_handle()));
+}
+
+void TlsSocket::drive(std::function<int()> step, Done done) {
+  ERR_clear_error();
+  errno = 0;
+  int rc = step();
+  if (rc > 0)
+    return done({}, std::size_t(rc));
+  int error = SSL_get_error(ssl_.get(), rc);
+  if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE)
+    return done(failure(error), 0);
+  auto wait = error == SSL_ERROR_WANT_READ ? tcp::socket::wait_read : tcp::socket::wait_write;
+  socket_.async_wait(wait, [this, step = std::move(step),
+                            done = std::move(done)](boost::system::error_code waited) mutable {
+    if (waited)
+      return done(waited, 0);
+    drive(std::move(step), std::move(done));
+  });
+}
+
+void TlsSocket::async_accept_handshake(Done done) {
+  SSL_set_accept_state(ssl_.get());
+  drive([ssl = ssl_.get()] { return SSL_do_handshake(ssl); }, std::move(done));
+}
+
+void TlsSocket::async_read_some(asio::mutable_buffer buffer, Done done) {
+  drive([ssl = ssl_.get(), buffer] { return SSL_read(ssl, buffer.data(), int(buffer.size())); },
+        std::move(done));
+}
+
+void TlsSocket::async_write(asio::const_buffer buffer, Done done) {
+  if (buffer.size() == 0)
+    return done({}, 0);
+  // Without partial writes, SSL_write writes everything or asks to wait.
+  drive([ssl = ssl_.get(), buffer] { return SSL_write(ssl, buffer.data(), int(buffer.size())); },
+        std::move(done));
+}
+
+void TlsSocket::async_shutdown(Done done) {
+  drive([ssl = ssl_.get()] { return SSL_shutdown(ssl) >= 0 ? 1 : -1; }, std::move(done));
+}
+
+} // namespace chainlab::hub
