@@ -33,6 +33,8 @@ constexpr auto kConnectDeadline = std::chrono::seconds(10);
 constexpr auto kShutdownDeadline = std::chrono::seconds(2);
 // A device that does not read its messages is cut off, not buffered for.
 constexpr std::size_t kMaxQueuedWrites = 256;
+// What a device may send between CONNECT and CONNACK (held, not processed).
+constexpr std::size_t kMaxHeldBytes = 64 * 1024;
 
 struct PendingMessage {
   std::string properties;
@@ -204,18 +206,18 @@ private:
       ossl::drain_errors();
       return close_socket();
     }
-    session_.emplace(identity_, gateway_.services, [weak = weak_from_this()](SessionOutput late) {
+    session_.emplace(identity_, gateway_.services, [weak = weak_from_this()](LateStep step) {
       if (auto self = weak.lock())
-        asio::dispatch(self->stream_.get_executor(), [self, late = std::move(late)] {
-          if (!self->shut_down_)
-            self->handle(late);
-        });
+        asio::post(self->stream_.get_executor(),
+                   [self, step = std::move(step)] { self->run_late(step); });
     });
+    judged_.reset(); // the identity keeps what the session needs
     arm_deadline_at(connect_deadline_); // CONNECT must follow, within the same total
     do_read();
   }
 
   void do_read() {
+    reading_ = true;
     stream_.async_read_some(asio::buffer(read_buffer_),
                             [self = shared_from_this()](boost::system::error_code error,
                                                         std::size_t size) {
@@ -224,12 +226,30 @@ private:
   }
 
   void on_read(boost::system::error_code error, std::size_t size) {
+    reading_ = false;
     if (error)
       return finish();
     inbound_.insert(inbound_.end(), read_buffer_.begin(), read_buffer_.begin() + long(size));
-    bool was_connected = session_->connected();
-    try {
-      while (!closing_) {
+    process_inbound();
+  }
+
+  // run_late: a durable write the session waited for has landed.
+  void run_late(const LateStep &step) {
+    if (shut_down_)
+      return;
+    bool was_admitting = session_->admitting();
+    contain([&] { handle(step(*session_)); });
+    if (was_admitting && session_->connected())
+      now_connected();
+    if (was_admitting && !closing_)
+      process_inbound(); // packets that arrived while CONNECT was being admitted
+  }
+
+  // process_inbound hands every complete packet to the session, holding
+  // back what follows a CONNECT until its admission lands.
+  void process_inbound() {
+    contain([&] {
+      while (!closing_ && !session_->admitting()) {
         auto frame = mqtt::read_frame(inbound_);
         if (frame.status != mqtt::Frame::Status::complete)
           break;
@@ -243,33 +263,52 @@ private:
         }
         handle(session_->on_packet(packet.value()));
       }
-    } catch (const Error &malformed) { // framing errors from read_frame
-      gateway_.services.record_refusal(identity_, malformed);
-      return do_close();
-    } catch (const std::exception &failure) {
-      // Whatever failed ends this session only; the hub serves on.
-      gateway_.services.record_refusal(
-          identity_, Error(Reason::internal_error, "the session of " + identity_.device_id +
-                                                       " failed inside the hub (" +
-                                                       failure.what() + ") and was closed"));
-      return do_close();
-    }
-    if (!was_connected && session_->connected()) {
-      gateway_.attach(shared_from_this());
-      // An operator's change published before this attach was not seen by
-      // its sweep of live sessions, so it is checked here.
-      if (auto why = still_admitted(*gateway_.trust.snapshot(identity_.hub),
-                                    connected_record(identity_)))
-        end_session(*why);
-    }
+    });
     if (closing_)
       return;
     // MQTT 3.1.1: silence for 1.5 keep-alive periods ends the session.
     if (session_->connected())
       arm_deadline(session_->keep_alive() * 3 / 2);
-    else
-      arm_deadline_at(connect_deadline_);
-    do_read();
+    else if (inbound_.size() > kMaxHeldBytes)
+      return refuse_flood();
+    // The read stays pending while an admission is on its way: it holds the
+    // connection, and it hears a device that gives up.
+    if (!reading_)
+      do_read();
+  }
+
+  void refuse_flood() {
+    gateway_.services.record_refusal(
+        identity_, Error(Reason::limit_exceeded,
+                         "device " + identity_.device_id + " sent more than " +
+                             std::to_string(kMaxHeldBytes) +
+                             " bytes before its CONNECT was answered; the session was closed"));
+    do_close();
+  }
+
+  // contain: whatever fails in a session ends that session only.
+  template <typename Work> void contain(Work work) {
+    try {
+      work();
+    } catch (const Error &malformed) { // framing errors from read_frame
+      gateway_.services.record_refusal(identity_, malformed);
+      do_close();
+    } catch (const std::exception &failure) {
+      gateway_.services.record_refusal(
+          identity_, Error(Reason::internal_error, "the session of " + identity_.device_id +
+                                                       " failed inside the hub (" +
+                                                       failure.what() + ") and was closed"));
+      do_close();
+    }
+  }
+
+  void now_connected() {
+    gateway_.attach(shared_from_this());
+    // An operator's change published before this attach was not seen by its
+    // sweep of live sessions, so it is checked here.
+    if (auto why = still_admitted(*gateway_.trust.snapshot(identity_.hub),
+                                  connected_record(identity_)))
+      end_session(*why);
   }
 
   void handle(const SessionOutput &output) {
@@ -353,7 +392,7 @@ private:
   DeviceGateway::Impl &gateway_;
   DeviceIdentity identity_;
   std::optional<ChainJudgement> judged_;
-  bool closing_ = false, shut_down_ = false, finished_ = false;
+  bool reading_ = false, closing_ = false, shut_down_ = false, finished_ = false;
   std::chrono::steady_clock::time_point connect_deadline_;
   std::optional<DeviceSession> session_;
   // Small: an idle device costs this much, and larger packets gather in inbound_.
@@ -525,6 +564,8 @@ void DeviceGateway::stop() {
     if (thread.joinable())
       thread.join();
   impl_->threads.clear();
+  // Durable writes still on their way call back into the sessions' services.
+  impl_->registry.flush_group_commit();
 }
 
 Result<bool> DeviceGateway::send_cloud_to_device(const std::string &hub,

@@ -116,12 +116,23 @@ SessionOutput DeviceSession::on_connect(const mqtt::Connect &connect) {
     return refuse_connect(Error(Reason::unauthorized,
                                 "device " + id + " sent a password; X.509 devices "
                                 "authenticate by certificate only"));
-  auto admitted = services_.admit(identity_);
+  asked_keep_alive_ = std::chrono::seconds(connect.keep_alive);
+  admitting_ = true;
+  services_.admit(identity_, [late = late_](Result<bool> admitted) {
+    late([admitted = std::move(admitted)](DeviceSession &session) {
+      return session.on_admission(admitted);
+    });
+  });
+  return {};
+}
+
+SessionOutput DeviceSession::on_admission(const Result<bool> &admitted) {
+  admitting_ = false;
   if (!admitted)
     return refuse_connect(admitted.error());
   connected_ = true;
-  if (connect.keep_alive > 0)
-    keep_alive_ = std::chrono::seconds(connect.keep_alive);
+  if (asked_keep_alive_.count() > 0)
+    keep_alive_ = asked_keep_alive_;
   return {{mqtt::Connack{false, ConnackCode::accepted}}, false};
 }
 
@@ -134,7 +145,9 @@ SessionOutput DeviceSession::on_publish(const mqtt::Publish &publish) {
     std::function<void(bool)> durable;
     if (publish.qos == 1)
       durable = [late = late_, id = publish.packet_id](bool kept) {
-        late(kept ? SessionOutput{{mqtt::Puback{id}}, false} : SessionOutput{{}, true});
+        late([kept, id](DeviceSession &) {
+          return kept ? SessionOutput{{mqtt::Puback{id}}, false} : SessionOutput{{}, true};
+        });
       };
     else
       durable = [](bool) {};

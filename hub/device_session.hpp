@@ -43,9 +43,10 @@ struct DeviceIdentity {
 class SessionServices {
 public:
   virtual ~SessionServices() = default;
-  // admit applies the onboarding policy, records the connection and drops
-  // any earlier connection of the same device. An Error refuses (CONNACK 5).
-  virtual Result<bool> admit(const DeviceIdentity &device) = 0;
+  // admit applies the onboarding policy and records the connection; |done|
+  // hears (on any thread, possibly before admit returns) once the record is
+  // on disk, or the Error that refuses the device (CONNACK 5).
+  virtual void admit(const DeviceIdentity &device, std::function<void(Result<bool>)> done) = 0;
   // record_telemetry takes a device-to-cloud message for storage; |durable|
   // then hears (on any thread) whether it reached the disk. An Error (the
   // device is disabled or gone) means it was not taken: |durable| never runs,
@@ -69,10 +70,15 @@ struct SessionOutput {
   bool close = false;
 };
 
-// LateOutput takes what a session sends after a durable write it waited
-// for: the PUBACK of a message once it is on disk (or the end of the session
-// if it could not be written). It may be called from any thread.
-using LateOutput = std::function<void(SessionOutput)>;
+class DeviceSession;
+// A LateStep is what a session does once a durable write it waited for
+// completes: CONNACK once the admission is on disk, the PUBACK of a message
+// once it is, or the end of the session if it could not be written. The
+// transport runs it on the session's strand and sends what it returns.
+using LateStep = std::function<SessionOutput(DeviceSession &)>;
+// LateOutput hands a LateStep to the transport; it may be called from any
+// thread.
+using LateOutput = std::function<void(LateStep)>;
 
 class DeviceSession {
 public:
@@ -90,6 +96,10 @@ public:
                                              const std::string &payload);
 
   bool connected() const { return connected_; }
+  // admitting: CONNECT was taken and its admission is on its way to disk;
+  // later packets wait until it lands.
+  bool admitting() const { return admitting_; }
+  SessionOutput on_admission(const Result<bool> &admitted);
   std::chrono::seconds keep_alive() const { return keep_alive_; }
   const DeviceIdentity &identity() const { return identity_; }
 
@@ -104,7 +114,8 @@ private:
   DeviceIdentity identity_;
   SessionServices &services_;
   LateOutput late_;
-  bool connected_ = false;
+  bool connected_ = false, admitting_ = false;
+  std::chrono::seconds asked_keep_alive_{0};
   std::chrono::seconds keep_alive_{60};
   std::set<std::string> subscriptions_;
   std::uint16_t next_packet_id_ = 1;

@@ -76,28 +76,47 @@ registry::Admission GatewayServices::admission_for(const DeviceIdentity &device)
   return admission;
 }
 
-Result<bool> GatewayServices::admit(const DeviceIdentity &device) {
+void GatewayServices::admit(const DeviceIdentity &device,
+                            std::function<void(Result<bool>)> done) {
   if (device.refusal)
-    return *device.refusal;
-  const std::string &id = device.device_id;
-  auto snapshot = trust_.snapshot(device.hub);
+    return done(*device.refusal);
   // An operator may have acted between the handshake and CONNECT.
+  auto snapshot = trust_.snapshot(device.hub);
   auto connected = connected_record(device);
   auto withdrawn = device.binding == Binding::same_certificate
                        ? still_admitted(*snapshot, connected)
                    : device.authentication == "ca" ? issuer_withdrawn(*snapshot, connected)
                                                    : std::nullopt;
   if (withdrawn)
-    return *withdrawn;
+    return done(*withdrawn);
   auto admission = admission_for(device);
-  if (!registry_.admit_device(admission))
+  std::vector<std::string> narration;
+  for (const auto &event : admission.events)
+    narration.push_back("[" + device.hub + "] " + event.detail);
+  registry_.admit_device_durably(
+      std::move(admission), [this, device, narration = std::move(narration),
+                             done = std::move(done)](registry::HubRegistry::Admitted admitted) {
+        done(admitted_result(device, narration, admitted));
+      });
+}
+
+Result<bool> GatewayServices::admitted_result(const DeviceIdentity &device,
+                                              const std::vector<std::string> &narration,
+                                              registry::HubRegistry::Admitted admitted) {
+  using Admitted = registry::HubRegistry::Admitted;
+  const std::string &id = device.device_id;
+  if (admitted == Admitted::conflict)
     return Error(Reason::identity_conflict,
                  "device " + id + "'s registration changed while it connected; nothing was "
                  "overwritten (connect again)");
+  if (admitted == Admitted::not_written)
+    return Error(Reason::storage_failed, "the connection of device " + id +
+                                             " could not be recorded; nothing was acknowledged "
+                                             "(connect again)");
   if (device.binding != Binding::same_certificate)
     trust_.reload_device(device.hub, id);
-  for (const auto &written : admission.events)
-    narrator_.say("[" + device.hub + "] " + written.detail);
+  for (const auto &line : narration)
+    narrator_.say(line);
   if (!device.approved)
     return Error(Reason::device_pending,
                  "device " + id + " is known now but awaits an operator's approval (CA " +

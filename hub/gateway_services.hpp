@@ -19,7 +19,7 @@ public:
   GatewayServices(registry::HubRegistry &registry, TrustStore &trust, Narrator &narrator)
       : registry_(registry), trust_(trust), narrator_(narrator) {}
 
-  Result<bool> admit(const DeviceIdentity &device) override;
+  void admit(const DeviceIdentity &device, std::function<void(Result<bool>)> done) override;
   Result<bool> record_telemetry(const DeviceIdentity &device, const std::string &topic,
                                 const std::string &payload,
                                 std::function<void(bool durable)> durable) override;
@@ -55,6 +55,10 @@ public:
 
 private:
   registry::Admission admission_for(const DeviceIdentity &device) const;
+  // admitted_result: what the device hears once its admission was written.
+  Result<bool> admitted_result(const DeviceIdentity &device,
+                               const std::vector<std::string> &narration,
+                               registry::HubRegistry::Admitted admitted);
 
   registry::HubRegistry &registry_;
   TrustStore &trust_;

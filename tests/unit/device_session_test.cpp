@@ -15,11 +15,14 @@ struct FakeServices : SessionServices {
   int admitted = 0, disconnects = 0;
   long reported_version = 1;
 
-  Result<bool> admit(const DeviceIdentity &) override {
+  // Admission lands at once, as if the disk were instant.
+  void admit(const DeviceIdentity &, std::function<void(Result<bool>)> done) override {
+    if (hold_admission)
+      return void(held_admission = std::move(done));
     if (refuse_admission)
-      return *refuse_admission;
+      return done(*refuse_admission);
     ++admitted;
-    return true;
+    done(true);
   }
   Result<bool> record_telemetry(const DeviceIdentity &, const std::string &topic,
                                 const std::string &payload,
@@ -28,6 +31,9 @@ struct FakeServices : SessionServices {
     waiting_for_disk.push_back(std::move(durable));
     return true;
   }
+  // With hold_admission the test decides when the admission lands.
+  bool hold_admission = false;
+  std::function<void(Result<bool>)> held_admission;
   // The test decides when (and whether) each message reaches the disk.
   std::vector<std::function<void(bool)>> waiting_for_disk;
   void record_refusal(const DeviceIdentity &, const Error &error) override {
@@ -50,6 +56,27 @@ struct FakeServices : SessionServices {
                        const std::string &payload) override {
     answers.push_back({request_id, status, payload});
   }
+};
+
+// TestSession runs a session's late steps as soon as they are handed over;
+// on_packet returns what the session sends for a packet, at once or once its
+// write landed; later late output is kept in |late|.
+struct TestSession {
+  TestSession(DeviceIdentity identity, SessionServices &services)
+      : session(std::move(identity), services,
+                [this](LateStep step) { late.push_back(step(session)); }) {}
+  SessionOutput on_packet(const mqtt::Packet &packet) {
+    late.clear();
+    auto out = session.on_packet(packet);
+    for (auto &more : late) {
+      out.send.insert(out.send.end(), more.send.begin(), more.send.end());
+      out.close = out.close || more.close;
+    }
+    late.clear();
+    return out;
+  }
+  std::vector<SessionOutput> late;
+  DeviceSession session;
 };
 
 mqtt::Connect azure_connect(const std::string &id = "widget-001") {
@@ -79,9 +106,8 @@ DeviceIdentity widget_identity() {
 class DeviceSessionTest : public ::testing::Test {
 protected:
   FakeServices services_;
-  std::vector<SessionOutput> late_;
-  DeviceSession session_{widget_identity(), services_,
-                         [this](SessionOutput out) { late_.push_back(std::move(out)); }};
+  TestSession session_{widget_identity(), services_};
+  std::vector<SessionOutput> &late_ = session_.late;
 
   mqtt::ConnackCode connack(const SessionOutput &out) {
     EXPECT_EQ(out.send.size(), 1u);
@@ -96,8 +122,31 @@ protected:
 
 TEST_F(DeviceSessionTest, AcceptsTheAzureDialect) {
   connect();
-  EXPECT_TRUE(session_.connected());
+  EXPECT_TRUE(session_.session.connected());
   EXPECT_EQ(services_.admitted, 1);
+}
+
+TEST_F(DeviceSessionTest, ConnackWaitsForTheAdmissionOnDisk) {
+  services_.hold_admission = true;
+  auto out = session_.on_packet(azure_connect());
+  EXPECT_TRUE(out.send.empty());
+  EXPECT_TRUE(session_.session.admitting());
+  EXPECT_FALSE(session_.session.connected());
+  services_.held_admission(true);
+  ASSERT_EQ(late_.size(), 1u);
+  EXPECT_EQ(connack(late_[0]), mqtt::ConnackCode::accepted);
+  EXPECT_TRUE(session_.session.connected());
+  EXPECT_FALSE(session_.session.admitting());
+}
+
+TEST_F(DeviceSessionTest, AnAdmissionThatCouldNotBeWrittenAsksTheDeviceToRetry) {
+  services_.hold_admission = true;
+  session_.on_packet(azure_connect());
+  services_.held_admission(Error(Reason::storage_failed, "disk full"));
+  ASSERT_EQ(late_.size(), 1u);
+  EXPECT_EQ(connack(late_[0]), mqtt::ConnackCode::server_unavailable);
+  EXPECT_TRUE(late_[0].close);
+  EXPECT_FALSE(session_.session.connected());
 }
 
 TEST_F(DeviceSessionTest, UsernameForms) {
@@ -130,7 +179,7 @@ TEST_F(DeviceSessionTest, ConnectRefusalsAnswerConnack5WithAReason) {
   };
   for (const auto &c : cases) {
     FakeServices services;
-    DeviceSession session(bare_identity(), services, [](SessionOutput) {});
+    TestSession session(bare_identity(), services);
     auto out = session.on_packet(c.connect);
     ASSERT_EQ(out.send.size(), 1u) << c.name;
     EXPECT_EQ(std::get<mqtt::Connack>(out.send[0]).code, mqtt::ConnackCode::not_authorized) << c.name;
@@ -148,7 +197,7 @@ TEST_F(DeviceSessionTest, AdmissionRefusalAndProtocolLevel) {
   mqtt::Connect old = azure_connect();
   old.protocol_level = 3;
   FakeServices services;
-  DeviceSession session(bare_identity(), services, [](SessionOutput) {});
+  TestSession session(bare_identity(), services);
   auto out = session.on_packet(old);
   EXPECT_EQ(std::get<mqtt::Connack>(out.send[0]).code, mqtt::ConnackCode::unacceptable_protocol);
 }
@@ -200,14 +249,14 @@ TEST_F(DeviceSessionTest, SubscriptionsAreLimitedToItsOwnTopics) {
   auto suback = std::get<mqtt::Suback>(out.send.at(0));
   EXPECT_EQ(suback.return_codes, (std::vector<std::uint8_t>{1, mqtt::kSubackFailure, 0, mqtt::kSubackFailure}));
   expect_last_refusal(Reason::topic_not_allowed);
-  auto c2d = session_.cloud_to_device("%24.to=x", "hello");
+  auto c2d = session_.session.cloud_to_device("%24.to=x", "hello");
   ASSERT_TRUE(c2d);
   EXPECT_EQ(std::get<mqtt::Publish>(*c2d).topic, "devices/widget-001/messages/devicebound/%24.to=x");
 }
 
 TEST_F(DeviceSessionTest, NoCloudToDeviceWithoutSubscription) {
   connect();
-  EXPECT_FALSE(session_.cloud_to_device("", "hello"));
+  EXPECT_FALSE(session_.session.cloud_to_device("", "hello"));
 }
 
 TEST_F(DeviceSessionTest, TwinGetAndReportedPatch) {
@@ -221,9 +270,9 @@ TEST_F(DeviceSessionTest, TwinGetAndReportedPatch) {
 
 TEST_F(DeviceSessionTest, DirectMethodsAndTheirResponses) {
   connect();
-  EXPECT_FALSE(session_.method_request("reboot", "1", "{}")) << "not subscribed yet";
+  EXPECT_FALSE(session_.session.method_request("reboot", "1", "{}")) << "not subscribed yet";
   session_.on_packet(mqtt::Subscribe{2, {{"$iothub/methods/POST/#", 0}}});
-  auto request = session_.method_request("reboot", "17", "{\"delay\":5}");
+  auto request = session_.session.method_request("reboot", "17", "{\"delay\":5}");
   ASSERT_TRUE(request);
   EXPECT_EQ(std::get<mqtt::Publish>(*request).topic, "$iothub/methods/POST/reboot/?$rid=17");
   auto out = session_.on_packet(mqtt::Publish{"%24iothub/methods/res/200/?$rid=17",
@@ -241,7 +290,7 @@ TEST_F(DeviceSessionTest, PacketsBeforeConnectAndSecondConnectClose) {
   EXPECT_TRUE(early.close);
   expect_last_refusal(Reason::malformed_packet);
   FakeServices services;
-  DeviceSession session(bare_identity(), services, [](SessionOutput) {});
+  TestSession session(bare_identity(), services);
   session.on_packet(azure_connect());
   EXPECT_TRUE(session.on_packet(azure_connect()).close);
   EXPECT_TRUE(std::holds_alternative<mqtt::Pingresp>(session.on_packet(mqtt::Pingreq{}).send.at(0)));

@@ -41,11 +41,13 @@ TEST(Reason, TlsAlertsAndConnackCodesComeFromOneMapping) {
   EXPECT_EQ(tls_alert(Reason::wrong_purpose), SSL_AD_UNSUPPORTED_CERTIFICATE);
   EXPECT_EQ(tls_alert(Reason::client_cert_missing), SSL_AD_CERTIFICATE_REQUIRED);
   // After TLS every authorisation failure is CONNACK 5, so SDKs report an
-  // authentication error; only another protocol version gets 1.
+  // authentication error; another protocol version gets 1, and a hub that
+  // could not record the connection 3 (server unavailable: retry).
   for (auto reason : {Reason::device_id_mismatch, Reason::device_disabled,
                       Reason::device_not_registered, Reason::device_pending, Reason::unauthorized})
     EXPECT_EQ(connack_code(reason), 5) << to_string(reason);
   EXPECT_EQ(connack_code(Reason::malformed_packet), 1);
+  EXPECT_EQ(connack_code(Reason::storage_failed), 3);
 }
 
 TEST(Reason, ErrorResponseCarriesCodeAndExplanation) {

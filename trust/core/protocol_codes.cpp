@@ -110,6 +110,9 @@ int connack_code(Reason reason) {
   switch (reason) {
   case Reason::malformed_packet:
     return 1; // a CONNECT that parses but speaks another protocol version
+  case Reason::storage_failed:
+  case Reason::internal_error:
+    return 3; // server unavailable: the device may retry, it is not refused
   default:
     return 5;
   }

@@ -1,5 +1,7 @@
 #include "registry/hub_registry.hpp"
 
+#include <memory>
+
 #include <algorithm>
 
 #include "core/error.hpp"
@@ -282,6 +284,14 @@ void HubRegistry::flush_events() {
 void HubRegistry::flush_events_locked() {
   if (deferred_.empty())
     return;
+  Transaction transaction(db_);
+  write_deferred_events_locked();
+  transaction.commit();
+}
+
+void HubRegistry::write_deferred_events_locked() {
+  if (deferred_.empty())
+    return;
   std::vector<EventRecord> batch;
   batch.swap(deferred_);
   if (dropped_ > 0) {
@@ -293,7 +303,6 @@ void HubRegistry::flush_events_locked() {
     batch.push_back(summary);
     dropped_ = 0;
   }
-  Transaction transaction(db_);
   std::vector<std::string> hubs;
   for (const auto &event : batch) {
     insert_event(event);
@@ -302,7 +311,6 @@ void HubRegistry::flush_events_locked() {
   }
   for (const auto &hub : hubs)
     apply_retention_locked(hub);
-  transaction.commit();
 }
 
 void HubRegistry::set_event_retention(std::size_t events_per_hub) {
@@ -401,9 +409,30 @@ constexpr const char *kBindingUpdate =
 
 bool HubRegistry::admit_device(const Admission &admission) {
   std::lock_guard lock(mutex_);
-  const DeviceRecord &device = admission.device;
   flush_events_locked(); // earlier refusals stay before this connection's events
   Transaction transaction(db_);
+  if (!write_admission_locked(admission))
+    return false; // nothing was written
+  transaction.commit();
+  return true;
+}
+
+void HubRegistry::admit_device_durably(Admission admission, std::function<void(Admitted)> done) {
+  auto written = std::make_shared<bool>(false);
+  group_.submit(
+      [this, admission = std::move(admission), written](Database &) {
+        write_deferred_events_locked(); // earlier refusals stay before these events
+        *written = write_admission_locked(admission);
+      },
+      [written, done = std::move(done)](bool committed) {
+        done(!committed ? Admitted::not_written : *written ? Admitted::yes : Admitted::conflict);
+      });
+}
+
+// write_admission_locked writes the device row and its events only if the
+// row is as the admission expects; false, and nothing written, otherwise.
+bool HubRegistry::write_admission_locked(const Admission &admission) {
+  const DeviceRecord &device = admission.device;
   using Kind = Admission::Kind;
   if (admission.kind == Kind::register_new) {
     auto insert = db_.prepare(
@@ -432,10 +461,9 @@ bool HubRegistry::admit_device(const Admission &admission) {
     update.run();
   }
   if (db_.changes() != 1)
-    return false; // the transaction rolls back
+    return false;
   for (const auto &event : admission.events)
     insert_event(event);
-  transaction.commit();
   return true;
 }
 

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -135,6 +136,13 @@ public:
   // admit_device writes |admission|; false if the row was not as expected
   // (registered, changed or deleted meanwhile), and nothing was written.
   bool admit_device(const Admission &admission);
+  // admit_device_durably writes |admission| in the next group commit;
+  // |done| then hears, on the committer thread, how it went.
+  enum class Admitted { yes, conflict, not_written };
+  void admit_device_durably(Admission admission, std::function<void(Admitted)> done);
+  // flush_group_commit returns once every durable write submitted so far is
+  // committed and its callback has run.
+  void flush_group_commit() { group_.flush(); }
   // set_devices_enabled changes many devices and records |event|, at once.
   void set_devices_enabled(const std::string &hub, const std::vector<std::string> &device_ids,
                            bool enabled, const EventRecord &event);
@@ -180,6 +188,8 @@ private:
   void insert_event(const EventRecord &event);
   static void insert_telemetry(Database &db, const TelemetryRecord &record);
   void flush_events_locked();
+  void write_deferred_events_locked(); // inside a caller's transaction
+  bool write_admission_locked(const Admission &admission);
   void apply_retention_locked(const std::string &hub);
 
   std::mutex mutex_; // the device gateway calls in from every core
