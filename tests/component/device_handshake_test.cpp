@@ -19,18 +19,7 @@ namespace {
 
 using std::chrono::hours;
 using testing::TestCa;
-
-ossl::Ptr<X509> issue(const TestCa &issuer, const std::string &subject, EVP_PKEY *key,
-                      pki::Profile profile = pki::Profile::device, hours from = hours(-1),
-                      hours until = hours(24)) {
-  pki::CertificatePlan plan;
-  plan.subject = pki::parse_subject(subject);
-  plan.public_key = ossl::up_ref(key);
-  plan.profile = profile;
-  plan.not_before = std::chrono::system_clock::now() + from;
-  plan.not_after = std::chrono::system_clock::now() + until;
-  return pki::sign_certificate(plan, issuer.certificate.get(), issuer.key.get());
-}
+using testing::issue_leaf;
 
 pki::CertList list(std::initializer_list<X509 *> certs) {
   pki::CertList out;
@@ -86,7 +75,7 @@ struct Outcome {
 struct HubEnd {
   HubEnd(const TestCa &hub_ca) {
     server_key = testing::make_key();
-    server_cert = issue(hub_ca, "CN=localhost", server_key.get(), pki::Profile::tls_server);
+    server_cert = issue_leaf(hub_ca, "CN=localhost", server_key.get(), pki::Profile::tls_server);
     context = net::make_server_context({server_cert.get(), nullptr, server_key.get()}, nullptr);
     hub::require_device_certificates(context.get(), &HubEnd::verify, this);
   }
@@ -186,7 +175,7 @@ protected:
   TestCa technician_w_ = testing::make_sub_ca(factory_, "CN=Technician-W", 0);
   TestCa hub_ca_ = testing::make_root("CN=Hub TLS CA");
   ossl::Ptr<EVP_PKEY> key_ = testing::make_key();
-  ossl::Ptr<X509> widget_ = issue(technician_, "CN=widget-001", key_.get());
+  ossl::Ptr<X509> widget_ = issue_leaf(technician_, "CN=widget-001", key_.get());
   HubEnd hub_{hub_ca_};
 };
 
@@ -212,18 +201,18 @@ TEST_F(DeviceHandshake, EveryChainReasonIsATlsAlert) {
   auto tampered_der = pki::to_der(widget_.get());
   tampered_der[tampered_der.size() - 8] ^= 0x01;
   ossl::Ptr<EVP_PKEY> weak(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t(1024)));
-  auto sha1 = issue(technician_, "CN=widget-sha1", other.get());
+  auto sha1 = issue_leaf(technician_, "CN=widget-sha1", other.get());
   X509_sign(sha1.get(), technician_.key.get(), EVP_sha1());
-  auto expired = issue(technician_, "CN=widget-old", other.get(), pki::Profile::device,
+  auto expired = issue_leaf(technician_, "CN=widget-old", other.get(), pki::Profile::device,
                        hours(-48), hours(-1));
-  auto future = issue(technician_, "CN=widget-new", other.get(), pki::Profile::device,
+  auto future = issue_leaf(technician_, "CN=widget-new", other.get(), pki::Profile::device,
                       hours(24), hours(48));
-  auto server_only = issue(technician_, "CN=widget-srv", other.get(), pki::Profile::tls_server);
-  auto rogue_device = issue(rogue, "CN=widget-666", other.get());
-  auto deep_device = issue(too_deep, "CN=widget-deep", other.get());
-  auto weak_device = issue(technician_, "CN=widget-weak", weak.get());
+  auto server_only = issue_leaf(technician_, "CN=widget-srv", other.get(), pki::Profile::tls_server);
+  auto rogue_device = issue_leaf(rogue, "CN=widget-666", other.get());
+  auto deep_device = issue_leaf(too_deep, "CN=widget-deep", other.get());
+  auto weak_device = issue_leaf(technician_, "CN=widget-weak", weak.get());
   auto tampered = pki::parse_certificate(tampered_der, "tampered");
-  auto bad_id = issue(technician_, "CN=widget 001", other.get());
+  auto bad_id = issue_leaf(technician_, "CN=widget 001", other.get());
   auto under_technician = chain_under(technician_);
   struct Case {
     std::string name;
@@ -277,7 +266,7 @@ TEST_F(DeviceHandshake, DisabledDeviceIsToldAtConnect) {
 TEST_F(DeviceHandshake, ThumbprintRegistrationAdmitsOnlyThatCertificate) {
   TestCa own = testing::make_root("CN=sensor-7");
   auto impostor_key = testing::make_key();
-  auto impostor = issue(technician_, "CN=sensor-7", impostor_key.get());
+  auto impostor = issue_leaf(technician_, "CN=sensor-7", impostor_key.get());
   auto snapshot = standard();
   registry::DeviceRecord record;
   record.device_id = "sensor-7";
@@ -293,8 +282,8 @@ TEST_F(DeviceHandshake, ThumbprintRegistrationAdmitsOnlyThatCertificate) {
 
 TEST_F(DeviceHandshake, IdentityConflictUnderEachCertificateChangePolicy) {
   auto new_key = testing::make_key();
-  auto renewed = issue(technician_, "CN=widget-001", new_key.get());
-  auto duplicate = issue(technician_w_, "CN=widget-001", new_key.get());
+  auto renewed = issue_leaf(technician_, "CN=widget-001", new_key.get());
+  auto duplicate = issue_leaf(technician_w_, "CN=widget-001", new_key.get());
   Presented renewal{renewed.get(), chain_under(technician_), new_key.get()};
   Presented takeover{duplicate.get(), chain_under(technician_w_), new_key.get()};
   struct Case {
@@ -324,7 +313,7 @@ TEST_F(DeviceHandshake, DisabledIntermediateRefusesItsNewDevices) {
       {"CN=Technician-Z", pki::key_fingerprint(X509_get0_pubkey(technician_.certificate.get()))});
   expect_alert(connect(hub_, snapshot, widget()), Reason::intermediate_disabled);
   auto sibling_key = testing::make_key();
-  auto sibling = issue(technician_w_, "CN=widget-002", sibling_key.get());
+  auto sibling = issue_leaf(technician_w_, "CN=widget-002", sibling_key.get());
   accepted(connect(hub_, snapshot, {sibling.get(), chain_under(technician_w_), sibling_key.get()}));
 }
 

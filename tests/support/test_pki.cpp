@@ -53,6 +53,17 @@ TestCa make_sub_ca(const TestCa &issuer, const std::string &subject,
   return make_ca(&issuer, subject, path_len, from, until);
 }
 
+ossl::Ptr<X509> issue_leaf(const TestCa &issuer, const std::string &subject, EVP_PKEY *key,
+                           pki::Profile profile, hours from, hours until) {
+  pki::CertificatePlan plan;
+  plan.subject = pki::parse_subject(subject);
+  plan.public_key = ossl::up_ref(key);
+  plan.profile = profile;
+  plan.not_before = Clock::now() + from;
+  plan.not_after = Clock::now() + until;
+  return pki::sign_certificate(plan, issuer.certificate.get(), issuer.key.get());
+}
+
 ossl::Ptr<X509_REQ> make_csr(EVP_PKEY *key, const CsrSpec &spec) {
   ossl::Ptr<X509_REQ> csr(X509_REQ_new());
   auto subject = pki::parse_subject(spec.subject);

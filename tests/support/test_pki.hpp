@@ -45,6 +45,12 @@ TestCa make_sub_ca(const TestCa &issuer, const std::string &subject,
                    std::optional<long> path_len, hours from = hours(-1),
                    hours until = hours(24 * 300));
 
+// issue_leaf: an end-entity certificate for |key|, signed by |issuer|,
+// valid [now + from, now + until].
+ossl::Ptr<X509> issue_leaf(const TestCa &issuer, const std::string &subject, EVP_PKEY *key,
+                           pki::Profile profile = pki::Profile::device, hours from = hours(-1),
+                           hours until = hours(24));
+
 // CsrSpec describes a request, including deliberately wrong ones.
 struct CsrSpec {
   std::string subject = "CN=widget-001";

@@ -14,13 +14,7 @@ using testing::TestCa;
 
 ossl::Ptr<X509> issue(const TestCa &issuer, const std::string &subject, EVP_PKEY *key,
                       hours from = hours(-1), hours until = hours(24)) {
-  pki::CertificatePlan plan;
-  plan.subject = pki::parse_subject(subject);
-  plan.public_key = ossl::up_ref(key);
-  plan.profile = pki::Profile::device;
-  plan.not_before = std::chrono::system_clock::now() + from;
-  plan.not_after = std::chrono::system_clock::now() + until;
-  return pki::sign_certificate(plan, issuer.certificate.get(), issuer.key.get());
+  return testing::issue_leaf(issuer, subject, key, pki::Profile::device, from, until);
 }
 
 registry::CaRecord ca_record(const std::string &name, const TestCa &ca, bool verified = true,

@@ -55,6 +55,20 @@ ossl::Ptr<X509> ensure_tls_certificate(const actor::StateDir &state,
   return issued;
 }
 
+// OpenCa: an initialised CA actor's key store, issuance log and authority.
+struct OpenCa {
+  OpenCa(const std::string &state_dir, Narrator &narrator)
+      : state(state_dir), config(state.load_config()), store(state.open_key_store(config, false)),
+        log(issuance_db(state)),
+        authority(state.chain_to_root(), store->load_key(actor::kIdentityKeyLabel), log,
+                  narrator) {}
+  actor::StateDir state;
+  actor::ActorConfig config;
+  std::unique_ptr<hsm::KeyStore> store;
+  registry::IssuanceLog log;
+  CertificateAuthority authority;
+};
+
 } // namespace
 
 namespace {
@@ -108,13 +122,10 @@ void init_ca(InitOptions options, Narrator &narrator) {
 }
 
 void serve_ca(const std::string &state_dir, std::uint16_t port, Narrator &narrator) {
-  actor::StateDir state(state_dir);
-  auto config = state.load_config();
-  auto store = state.open_key_store(config, false);
-  registry::IssuanceLog log(issuance_db(state));
-  CertificateAuthority authority(state.chain_to_root(),
-                                 store->load_key(actor::kIdentityKeyLabel), log, narrator);
-  auto tls_key = store->load_key(actor::kTlsKeyLabel);
+  OpenCa ca(state_dir, narrator);
+  auto &state = ca.state;
+  auto &authority = ca.authority;
+  auto tls_key = ca.store->load_key(actor::kTlsKeyLabel);
   auto tls_cert = ensure_tls_certificate(state, authority, tls_key.get());
   pki::CertList tls_chain = state.chain_to_root();
   auto context = net::make_server_context({tls_cert.get(), &tls_chain, tls_key.get()},
@@ -135,7 +146,7 @@ void serve_ca(const std::string &state_dir, std::uint16_t port, Narrator &narrat
   pki::write_file_atomically(state.path("est.port"), std::to_string(server.port()) + "\n");
   narrator.say("EST server listening on https://127.0.0.1:" +
                std::to_string(server.port()) + "/.well-known/est/ (CA key in " +
-               store->describe() + ")");
+               ca.store->describe() + ")");
   server.run();
   narrator.say("EST server stopped");
 }
@@ -173,12 +184,7 @@ std::string issue_secret(const std::string &state_dir, const SecretOptions &opti
 std::vector<Result<ossl::Ptr<X509>>> issue_devices(const std::string &state_dir,
                                                    const std::vector<ossl::Ptr<X509_REQ>> &csrs,
                                                    Narrator &narrator) {
-  actor::StateDir state(state_dir);
-  auto config = state.load_config();
-  auto store = state.open_key_store(config, false);
-  registry::IssuanceLog log(issuance_db(state));
-  CertificateAuthority authority(state.chain_to_root(),
-                                 store->load_key(actor::kIdentityKeyLabel), log, narrator);
+  OpenCa ca(state_dir, narrator);
   std::vector<Result<ossl::Ptr<X509>>> issued;
   issued.reserve(csrs.size());
   for (const auto &csr : csrs) {
@@ -186,8 +192,8 @@ std::vector<Result<ossl::Ptr<X509>>> issue_devices(const std::string &state_dir,
     secret.subject = pki::subject_text(X509_REQ_get_subject_name(csr.get()));
     secret.profile = "device";
     secret.expires_at = now() + std::chrono::minutes(5);
-    std::string text = log.create_secret(secret);
-    issued.push_back(authority.simple_enroll(csr.get(), text, {"local batch", nullptr, ""}));
+    std::string text = ca.log.create_secret(secret);
+    issued.push_back(ca.authority.simple_enroll(csr.get(), text, {"local batch", nullptr, ""}));
   }
   return issued;
 }
