@@ -250,6 +250,11 @@ void Session::do_write() {
                     [self = shared_from_this()](boost::system::error_code error, std::size_t) {
                       if (self->done_)
                         return;
+                      // Before CONNACK, TLS 1.3 tells a refused certificate by
+                      // an alert that the pending read reports; a write may
+                      // only see the reset that follows it.
+                      if (error && !self->connected_)
+                        return;
                       if (error)
                         return self->fail("write: " + error.message());
                       self->writes_.pop_front();

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# `device fleet`: identities issued through a CA's own policy and log, then
+# each load mode against a real hub, with the hub's CPU and memory read.
+bin=$1
+source "$(dirname "$0")/common.sh"
+
+"$bin/hub" --state "$work/hub" init >/dev/null
+"$bin/hub" --state "$work/hub" create --name contoso >/dev/null 2>&1
+"$bin/hub" --state "$work/hub" serve >"$work/hub.log" 2>&1 &
+hub_pid=$!
+pids+=($hub_pid)
+for _ in $(seq 100); do [ -s "$work/hub/api.port" ] && break; sleep 0.1; done
+hub_fp=$("$bin/hub" --state "$work/hub" fingerprint)
+"$bin/company" --state "$work/company" init --name Company-X >/dev/null
+company_port=$(serve company "$work/company")
+"$bin/company" --state "$work/company" register-ca --hub contoso --hub-port "$(cat "$work/hub/api.port")" \
+  --hub-fingerprint "$hub_fp" --token-file "$work/hub/hubs/contoso.token" >/dev/null
+secret=$("$bin/company" --state "$work/company" issue-secret --subject CN=Technician-Z \
+  --profile subordinate-ca --path-len 0 2>/dev/null)
+"$bin/technician" --state "$work/technician" init --name Technician-Z --parent-port "$company_port" \
+  --parent-fingerprint "$("$bin/company" --state "$work/company" fingerprint)" --secret "$secret" >/dev/null
+
+"$bin/device" --state "$work/fleet" fleet issue --technician-state "$work/technician" --count 24 \
+  >"$work/issue.log" || fail "fleet issue failed: $(cat "$work/issue.log")"
+"$bin/technician" --state "$work/technician" list | grep -c "CN=fleet-" | grep -qx 24 ||
+  fail "the technician's issuance log does not hold the 24 fleet certificates"
+# Issuing again up to the same count adds nothing.
+"$bin/device" --state "$work/fleet" fleet issue --technician-state "$work/technician" --count 24 |
+  grep -q "0 identities added" || fail "a second issue to the same count added identities"
+
+mqtt=$(cat "$work/hub/hubs/contoso.mqtt.port")
+run() { # run MODE ARGS...: the JSON report
+  "$bin/device" --state "$work/fleet" fleet run --port "$mqtt" --ca-fingerprint "$hub_fp" \
+    --server-pid "$hub_pid" --json --seconds 1 "$@" 2>>"$work/fleet.log"
+}
+check() { # check REPORT PYTHON-CONDITION WHAT
+  python3 -c "import json,sys; r=json.loads(sys.argv[1]); sys.exit(0 if ($2) else 1)" "$1" ||
+    fail "$3: $1"
+}
+report=$(run --mode connect-rate --in-flight 4)
+check "$report" 'r["operations"] > 0 and not r["failures"] and r["server_cpu_ms_per_operation"] > 0' \
+  "connect-rate measured nothing, or failed"
+report=$(run --mode hold --devices 24 --in-flight 8)
+check "$report" 'r["held"] == 24 and r["connects"] == 24 and r["server_rss_bytes"] > 0' \
+  "hold did not keep the 24 devices"
+report=$(run --mode telemetry --devices 8 --rate 20)
+check "$report" 'r["operations"] > 0 and r["held"] == 8 and not r["failures"]' \
+  "telemetry was not acknowledged"
+# A hub that refuses them: failures are counted by reason, not hidden.
+curl -sS --cacert "$work/hub/hub-ca.pem" -X POST \
+  -H "Authorization: Bearer $(cat "$work/hub/hubs/contoso.token")" \
+  "https://127.0.0.1:$(cat "$work/hub/api.port")/hubs/contoso/certificates/Company-X/disable" >/dev/null
+report=$(run --mode connect-rate --in-flight 4)
+check "$report" 'r["operations"] == 0 and sum(r["failures"].values()) > 0 and all(k.startswith("tls:") for k in r["failures"])' \
+  "connections under a disabled CA were not counted as TLS refusals"
+echo "PASS: device fleet"
