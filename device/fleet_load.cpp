@@ -8,7 +8,6 @@
 #include <boost/asio/ssl.hpp>
 #include <nlohmann/json.hpp>
 
-#include <sys/resource.h>
 
 #include <deque>
 #include <functional>
@@ -16,6 +15,7 @@
 #include <sstream>
 
 #include "mqtt/codec.hpp"
+#include "net/descriptors.hpp"
 #include "net/tls_context.hpp"
 
 namespace chainlab::device {
@@ -38,15 +38,6 @@ const char *mode_name(LoadMode mode) {
   case LoadMode::telemetry: return "telemetry";
   }
   return "?";
-}
-
-// raise_open_file_limit: a held fleet needs a descriptor per device.
-void raise_open_file_limit() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &limit);
-  }
 }
 
 class Load;
@@ -437,7 +428,7 @@ void Load::report_progress() {
 }
 
 LoadReport Load::run() {
-  raise_open_file_limit();
+  net::raise_open_file_limit(std::max<std::size_t>(wanted_devices(), options_.in_flight) + 256);
   run_start_ = SteadyClock::now();
   if (options_.server_pid)
     server_idle_ = sample_process(*options_.server_pid);

@@ -12,6 +12,7 @@
 #include "hsm/file_key_store.hpp"
 #include "hub/device_gateway.hpp"
 #include "hub/service_api.hpp"
+#include "net/descriptors.hpp"
 #include "net/https_server.hpp"
 #include "net/tls_context.hpp"
 #include "pki/certificate_builder.hpp"
@@ -22,6 +23,7 @@ namespace {
 
 constexpr const char *kServiceCaKey = "service-ca";
 constexpr const char *kTlsKey = "tls";
+constexpr std::uint64_t kWantedDescriptors = 1 << 20;
 
 struct Paths {
   std::string root;
@@ -136,6 +138,8 @@ std::string hub_of(const std::string &target) {
 void serve_hub(const std::string &state_dir, const ServeOptions &options, Narrator &narrator) {
   Paths paths{state_dir};
   require_initialised(paths);
+  // A hub holds a descriptor per connected device.
+  auto descriptors = net::raise_open_file_limit(kWantedDescriptors);
   hsm::FileKeyStore keys(paths.keys());
   auto tls_key = keys.load_key(kTlsKey);
   auto server_cert = load_cert(paths.server_cert());
@@ -194,7 +198,8 @@ void serve_hub(const std::string &state_dir, const ServeOptions &options, Narrat
         narrator.refuse("internal_error", detail);
       });
   pki::write_file_atomically(state_dir + "/api.port", std::to_string(api.port()) + "\n");
-  narrator.say("service API listening on https://127.0.0.1:" + std::to_string(api.port()));
+  narrator.say("service API listening on https://127.0.0.1:" + std::to_string(api.port()) +
+               " (up to " + std::to_string(descriptors) + " open descriptors)");
   api.run(2); // until SIGINT/SIGTERM; no request waits for a device
   gateway.stop();
   narrator.say("hub stopped");
