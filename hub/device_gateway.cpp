@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <deque>
+#include <list>
 #include <map>
 #include <thread>
 
@@ -35,6 +36,7 @@ constexpr auto kShutdownDeadline = std::chrono::seconds(2);
 constexpr std::size_t kMaxQueuedWrites = 256;
 // What a device may send between CONNECT and CONNACK (held, not processed).
 constexpr std::size_t kMaxHeldBytes = 64 * 1024;
+constexpr std::size_t kKeptInboundCapacity = 4096;
 
 struct PendingMessage {
   std::string properties;
@@ -109,7 +111,8 @@ public:
   // Called from the handshake's verify callback, on this connection's
   // strand. The decision is authenticate_device's; this only transports it.
   bool verify_chain(X509_STORE_CTX *store_ctx) {
-    judged_.emplace(judge_presented_chain(*gateway_.trust.snapshot(tenant_.name), store_ctx, now()));
+    judged_ = std::make_unique<ChainJudgement>(
+        judge_presented_chain(*gateway_.trust.snapshot(tenant_.name), store_ctx, now()));
     identity_.device_id = judged_->device_id;
     const auto &verdict = judged_->verdict;
     if (!judged_->proceeds())
@@ -121,18 +124,19 @@ public:
     return judged_->proceeds();
   }
 
-  const DeviceIdentity &identity() const { return identity_; }
+  // identity: what the handshake proved; the session holds it once TLS is done.
+  const DeviceIdentity &identity() const { return session_ ? session_->identity() : identity_; }
 
   // end_session: an operator's decision took this device's admission away.
   void end_session(const Error &why) {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this(), why] {
       if (self->closing_)
         return;
-      self->gateway_.services.record_event(self->identity_.hub, "session_ended",
+      self->gateway_.services.record_event(self->identity().hub, "session_ended",
                                            std::string(to_string(why.reason())),
-                                           self->identity_.device_id,
+                                           self->identity().device_id,
                                            "ended the live session of " +
-                                               self->identity_.device_id + ": " + why.detail());
+                                               self->identity().device_id + ": " + why.detail());
       self->closing_ = true;
       if (self->writes_.empty())
         self->do_close(); // else on_write closes once the queue drains
@@ -167,7 +171,7 @@ public:
   void drop_as_duplicate() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_close(); });
   }
-  std::string key() const { return identity_.hub + "/" + identity_.device_id; }
+  std::string key() const { return identity().hub + "/" + identity().device_id; }
 
 private:
   void arm_deadline(std::chrono::steady_clock::duration after) {
@@ -195,7 +199,7 @@ private:
   void on_handshake(boost::system::error_code error) {
     if (error) {
       bool presented = SSL_get0_peer_certificate(stream_.native_handle()) != nullptr;
-      auto why = failed_handshake_reason(judged_ ? &*judged_ : nullptr, presented,
+      auto why = failed_handshake_reason(judged_.get(), presented,
                                          identity_.peer_address, error.message());
       if (why && why->reason() == Reason::pop_failed)
         gateway_.services.record_refusal(identity_, *why);
@@ -206,30 +210,30 @@ private:
       ossl::drain_errors();
       return close_socket();
     }
-    session_.emplace(identity_, gateway_.services, [weak = weak_from_this()](LateStep step) {
+    session_.emplace(std::move(identity_), gateway_.services, [weak = weak_from_this()](LateStep step) {
       if (auto self = weak.lock())
         asio::post(self->stream_.get_executor(),
                    [self, step = std::move(step)] { self->run_late(step); });
     });
     judged_.reset(); // the identity keeps what the session needs
+    release_peer_chain(stream_.native_handle());
     arm_deadline_at(connect_deadline_); // CONNECT must follow, within the same total
     do_read();
   }
 
   void do_read() {
     reading_ = true;
-    stream_.async_read_some(asio::buffer(read_buffer_),
-                            [self = shared_from_this()](boost::system::error_code error,
-                                                        std::size_t size) {
-                              self->on_read(error, size);
-                            });
+    stream_.async_receive([self = shared_from_this()](boost::system::error_code error,
+                                                      std::span<const std::uint8_t> bytes) {
+      self->on_read(error, bytes);
+    });
   }
 
-  void on_read(boost::system::error_code error, std::size_t size) {
+  void on_read(boost::system::error_code error, std::span<const std::uint8_t> bytes) {
     reading_ = false;
     if (error)
       return finish();
-    inbound_.insert(inbound_.end(), read_buffer_.begin(), read_buffer_.begin() + long(size));
+    inbound_.insert(inbound_.end(), bytes.begin(), bytes.end());
     process_inbound();
   }
 
@@ -258,7 +262,7 @@ private:
             std::span(inbound_).subspan(frame.header_size, frame.remaining_length));
         inbound_.erase(inbound_.begin(), inbound_.begin() + long(frame.total_size()));
         if (!packet) {
-          gateway_.services.record_refusal(identity_, packet.error());
+          gateway_.services.record_refusal(identity(), packet.error());
           return do_close();
         }
         handle(session_->on_packet(packet.value()));
@@ -266,6 +270,8 @@ private:
     });
     if (closing_)
       return;
+    if (inbound_.empty() && inbound_.capacity() > kKeptInboundCapacity)
+      inbound_ = {}; // a large packet's buffer is not kept by an idle device
     // MQTT 3.1.1: silence for 1.5 keep-alive periods ends the session.
     if (session_->connected())
       arm_deadline(session_->keep_alive() * 3 / 2);
@@ -279,8 +285,8 @@ private:
 
   void refuse_flood() {
     gateway_.services.record_refusal(
-        identity_, Error(Reason::limit_exceeded,
-                         "device " + identity_.device_id + " sent more than " +
+        identity(), Error(Reason::limit_exceeded,
+                         "device " + identity().device_id + " sent more than " +
                              std::to_string(kMaxHeldBytes) +
                              " bytes before its CONNECT was answered; the session was closed"));
     do_close();
@@ -291,11 +297,11 @@ private:
     try {
       work();
     } catch (const Error &malformed) { // framing errors from read_frame
-      gateway_.services.record_refusal(identity_, malformed);
+      gateway_.services.record_refusal(identity(), malformed);
       do_close();
     } catch (const std::exception &failure) {
       gateway_.services.record_refusal(
-          identity_, Error(Reason::internal_error, "the session of " + identity_.device_id +
+          identity(), Error(Reason::internal_error, "the session of " + identity().device_id +
                                                        " failed inside the hub (" +
                                                        failure.what() + ") and was closed"));
       do_close();
@@ -306,8 +312,8 @@ private:
     gateway_.attach(shared_from_this());
     // An operator's change published before this attach was not seen by its
     // sweep of live sessions, so it is checked here.
-    if (auto why = still_admitted(*gateway_.trust.snapshot(identity_.hub),
-                                  connected_record(identity_)))
+    if (auto why = still_admitted(*gateway_.trust.snapshot(identity().hub),
+                                  connected_record(identity())))
       end_session(*why);
   }
 
@@ -331,8 +337,8 @@ private:
       return;
     if (writes_.size() >= kMaxQueuedWrites) {
       gateway_.services.record_refusal(
-          identity_, Error(Reason::queue_full,
-                           "device " + identity_.device_id + " does not read what the hub sends (" +
+          identity(), Error(Reason::queue_full,
+                           "device " + identity().device_id + " does not read what the hub sends (" +
                                std::to_string(kMaxQueuedWrites) +
                                " packets waiting): the session was closed"));
       closing_ = true;
@@ -391,14 +397,13 @@ private:
   Tenant &tenant_;
   DeviceGateway::Impl &gateway_;
   DeviceIdentity identity_;
-  std::optional<ChainJudgement> judged_;
+  std::unique_ptr<ChainJudgement> judged_; // during the handshake only
   bool reading_ = false, closing_ = false, shut_down_ = false, finished_ = false;
   std::chrono::steady_clock::time_point connect_deadline_;
   std::optional<DeviceSession> session_;
-  // Small: an idle device costs this much, and larger packets gather in inbound_.
-  std::array<std::uint8_t, 1024> read_buffer_{};
   std::vector<std::uint8_t> inbound_;
-  std::deque<std::vector<std::uint8_t>> writes_;
+  // A list: an idle connection's empty queue allocates nothing (a deque would).
+  std::list<std::vector<std::uint8_t>> writes_;
 };
 
 int verify_device_certificate(X509_STORE_CTX *store_ctx, void *gateway_arg) {

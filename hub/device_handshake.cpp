@@ -68,6 +68,12 @@ std::optional<Error> failed_handshake_reason(const ChainJudgement *judged,
   return std::nullopt;
 }
 
+void release_peer_chain(SSL *ssl) {
+  for (STACK_OF(X509) *chain : {SSL_get_peer_cert_chain(ssl), SSL_get0_verified_chain(ssl)})
+    while (chain && sk_X509_num(chain) > 0)
+      X509_free(sk_X509_pop(chain));
+}
+
 void adopt(const AuthenticatedDevice &authenticated, DeviceIdentity &identity) {
   const auto &device = authenticated.device;
   identity.ca_name = device.ca_name;

@@ -46,6 +46,11 @@ std::optional<Error> failed_handshake_reason(const ChainJudgement *judged,
                                              const std::string &peer,
                                              const std::string &tls_error);
 
+// release_peer_chain frees the chain a client presented once the decision
+// is taken: a connection keeps the identity it proved, not three parsed
+// certificates for its whole life. (OpenSSL keeps the leaf itself.)
+void release_peer_chain(SSL *ssl);
+
 // adopt fills a connection's identity from what the decision accepted.
 void adopt(const AuthenticatedDevice &authenticated, DeviceIdentity &identity);
 

@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 
+#include <array>
 #include <cerrno>
 #include <csignal>
 
@@ -67,9 +68,14 @@ void TlsSocket::async_accept_handshake(Done done) {
   drive([ssl = ssl_.get()] { return SSL_do_handshake(ssl); }, std::move(done));
 }
 
-void TlsSocket::async_read_some(asio::mutable_buffer buffer, Done done) {
-  drive([ssl = ssl_.get(), buffer] { return SSL_read(ssl, buffer.data(), int(buffer.size())); },
-        std::move(done));
+void TlsSocket::async_receive(Received done) {
+  // One per thread: drive() calls |done| on the thread that read, right after
+  // SSL_read returned, so no other connection touches it in between.
+  static thread_local std::array<std::uint8_t, 16 * 1024> scratch;
+  drive([ssl = ssl_.get()] { return SSL_read(ssl, scratch.data(), int(scratch.size())); },
+        [done = std::move(done)](boost::system::error_code error, std::size_t size) {
+          done(error, std::span<const std::uint8_t>(scratch.data(), size));
+        });
 }
 
 void TlsSocket::async_write(asio::const_buffer buffer, Done done) {

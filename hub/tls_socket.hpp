@@ -11,7 +11,9 @@
 #include <boost/asio.hpp>
 #include <openssl/ssl.h>
 
+#include <cstdint>
 #include <functional>
+#include <span>
 
 #include "ossl/ptr.hpp"
 
@@ -29,7 +31,11 @@ public:
   tcp::socket::executor_type get_executor() { return socket_.get_executor(); }
 
   void async_accept_handshake(Done done);
-  void async_read_some(boost::asio::mutable_buffer buffer, Done done);
+  // async_receive reads what has arrived into a per-thread scratch buffer
+  // and hands it to |done| at once, on the reading thread: an idle
+  // connection owns no read buffer at all.
+  using Received = std::function<void(boost::system::error_code, std::span<const std::uint8_t>)>;
+  void async_receive(Received done);
   // async_write writes the whole buffer, which must stay put until done.
   void async_write(boost::asio::const_buffer buffer, Done done);
   // async_shutdown sends close_notify; it does not wait for the peer's.
