@@ -194,6 +194,20 @@ TEST_F(DeviceHandshake, NoSessionToResumeSoEveryConnectionIsJudged) {
   EXPECT_FALSE(outcome.resumable);
 }
 
+TEST_F(DeviceHandshake, AConnectionKeepsItsIdentityNotThePresentedChain) {
+  auto snapshot = standard();
+  hub_.snapshot = &snapshot;
+  auto client = device_context(widget());
+  auto run = net::run_memory_handshake(client.get(), hub_.context.get());
+  ASSERT_TRUE(run.completed());
+  STACK_OF(X509) *chain = SSL_get_peer_cert_chain(run.server.get());
+  ASSERT_NE(chain, nullptr);
+  EXPECT_GE(sk_X509_num(chain), 2); // the intermediates, as sent
+  hub::release_peer_chain(run.server.get());
+  EXPECT_EQ(sk_X509_num(SSL_get_peer_cert_chain(run.server.get())), 0);
+  EXPECT_NE(SSL_get0_peer_certificate(run.server.get()), nullptr); // OpenSSL keeps the leaf
+}
+
 TEST_F(DeviceHandshake, EveryChainReasonIsATlsAlert) {
   auto other = testing::make_key();
   TestCa rogue = testing::make_root("CN=Factory-Y");
