@@ -34,3 +34,29 @@ expect_refusal() {
   grep -q "error ($reason)" <<<"$err" || fail "expected ($reason), got: $err"
   echo "refused as expected ($reason): ${err##*): }"
 }
+
+# start_hub_service NAME...: initialise the hub service with these named hubs and
+# serve it; sets hub_pid and hub_fp. Serving again reuses the state.
+start_hub_service() {
+  if [ ! -d "$work/hub" ]; then
+    "$bin/hub" --state "$work/hub" init >/dev/null
+    for name in "$@"; do "$bin/hub" --state "$work/hub" create --name "$name" >/dev/null 2>&1; done
+  fi
+  rm -f "$work/hub/api.port"
+  "$bin/hub" --state "$work/hub" serve >>"$work/hub.log" 2>&1 &
+  hub_pid=$!
+  pids+=($hub_pid)
+  for _ in $(seq 100); do [ -s "$work/hub/api.port" ] && break; sleep 0.1; done
+  [ -s "$work/hub/api.port" ] || fail "the hub did not start: $(tail -5 "$work/hub.log")"
+  hub_fp=$("$bin/hub" --state "$work/hub" fingerprint)
+}
+
+# company_registered_at HUB: Company-X's root CA in its own token, serving
+# EST, registered at HUB with proof of possession; sets company_port.
+company_registered_at() {
+  "$bin/company" --state "$work/company" init --name Company-X >/dev/null
+  company_port=$(serve company "$work/company")
+  "$bin/company" --state "$work/company" register-ca --hub "$1" \
+    --hub-port "$(cat "$work/hub/api.port")" --hub-fingerprint "$hub_fp" \
+    --token-file "$work/hub/hubs/$1.token" >/dev/null
+}

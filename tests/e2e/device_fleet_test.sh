@@ -4,17 +4,8 @@
 bin=$1
 source "$(dirname "$0")/common.sh"
 
-"$bin/hub" --state "$work/hub" init >/dev/null
-"$bin/hub" --state "$work/hub" create --name contoso >/dev/null 2>&1
-"$bin/hub" --state "$work/hub" serve >"$work/hub.log" 2>&1 &
-hub_pid=$!
-pids+=($hub_pid)
-for _ in $(seq 100); do [ -s "$work/hub/api.port" ] && break; sleep 0.1; done
-hub_fp=$("$bin/hub" --state "$work/hub" fingerprint)
-"$bin/company" --state "$work/company" init --name Company-X >/dev/null
-company_port=$(serve company "$work/company")
-"$bin/company" --state "$work/company" register-ca --hub contoso --hub-port "$(cat "$work/hub/api.port")" \
-  --hub-fingerprint "$hub_fp" --token-file "$work/hub/hubs/contoso.token" >/dev/null
+start_hub_service contoso
+company_registered_at contoso
 secret=$("$bin/company" --state "$work/company" issue-secret --subject CN=Technician-Z \
   --profile subordinate-ca --path-len 0 2>/dev/null)
 "$bin/technician" --state "$work/technician" init --name Technician-Z --parent-port "$company_port" \

@@ -10,23 +10,8 @@ api_call() { # api_call HUB METHOD PATH
     -H "Authorization: Bearer $(cat "$work/hub/hubs/$1.token")" \
     "https://127.0.0.1:$(cat "$work/hub/api.port")/hubs/$1$3"
 }
-start_hub() {
-  rm -f "$work/hub/api.port"
-  "$bin/hub" --state "$work/hub" serve >>"$work/hub.log" 2>&1 &
-  hub_pid=$!
-  pids+=($hub_pid)
-  for _ in $(seq 100); do [ -s "$work/hub/api.port" ] && break; sleep 0.1; done
-  [ -s "$work/hub/api.port" ] || fail "the hub did not start: $(tail -5 "$work/hub.log")"
-}
-
-"$bin/hub" --state "$work/hub" init >/dev/null
-"$bin/hub" --state "$work/hub" create --name contoso >/dev/null 2>&1
-start_hub
-hub_fp=$("$bin/hub" --state "$work/hub" fingerprint)
-"$bin/company" --state "$work/company" init --name Company-X >/dev/null
-company_port=$(serve company "$work/company")
-"$bin/company" --state "$work/company" register-ca --hub contoso --hub-port "$(cat "$work/hub/api.port")" \
-  --hub-fingerprint "$hub_fp" --token-file "$work/hub/hubs/contoso.token" >/dev/null
+start_hub_service contoso
+company_registered_at contoso
 secret=$("$bin/company" --state "$work/company" issue-secret --subject CN=sensor-1 2>/dev/null)
 "$bin/device" --state "$work/sensor-1" init --id sensor-1 --backend file >/dev/null
 "$bin/device" --state "$work/sensor-1" enroll --ca-port "$company_port" \
@@ -44,7 +29,7 @@ for _ in $(seq 300); do [ "$(wc -l <"$acked")" -ge 300 ] && break; sleep 0.05; d
 kill -KILL "$hub_pid"
 wait "$client" 2>/dev/null || true
 wait "$hub_pid" 2>/dev/null || true
-start_hub
+start_hub_service
 
 api_call contoso GET /devices/sensor-1/telemetry >"$work/stored.json"
 python3 - "$acked" "$work/stored.json" <<'PY' || fail "acknowledged messages were lost"
