@@ -21,6 +21,7 @@
 #include "ossl/errors.hpp"
 #include "hub/device_handshake.hpp"
 #include "hub/tls_socket.hpp"
+#include "net/accept_backoff.hpp"
 
 namespace chainlab::hub {
 namespace {
@@ -51,6 +52,7 @@ struct Tenant {
   std::string name;
   ossl::Ptr<SSL_CTX> native;
   std::unique_ptr<tcp::acceptor> acceptor;
+  std::unique_ptr<net::AcceptBackoff> backoff;
 };
 
 } // namespace
@@ -422,8 +424,13 @@ void DeviceGateway::Impl::do_accept(Tenant &tenant) {
                                                            tcp::socket socket) {
     if (!error)
       std::make_shared<Connection>(std::move(socket), tenant, *this)->start();
-    if (tenant.acceptor->is_open())
-      do_accept(tenant);
+    if (!tenant.acceptor->is_open())
+      return;
+    if (tenant.backoff->after_accept(error, [this, &tenant] { do_accept(tenant); }))
+      narrator.refuse("limit_exceeded", "[" + tenant.name + "] cannot accept device connections (" +
+                                            error.message() +
+                                            "): accepting pauses and retries, up to 1 s apart, "
+                                            "until descriptors are free again");
   });
 }
 
@@ -547,6 +554,7 @@ std::uint16_t DeviceGateway::listen(const std::string &hub, std::uint16_t port) 
   require_device_certificates(native, verify_device_certificate, impl_.get());
   tenant->acceptor = std::make_unique<tcp::acceptor>(
       impl_->io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  tenant->backoff = std::make_unique<net::AcceptBackoff>(impl_->io.get_executor());
   std::uint16_t chosen = tenant->acceptor->local_endpoint().port();
   impl_->do_accept(*tenant);
   impl_->tenants.push_back(std::move(tenant));

@@ -3,6 +3,8 @@
 // operation, and do_x/on_x pairs.
 #include "net/https_server.hpp"
 
+#include "net/accept_backoff.hpp"
+
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
@@ -249,7 +251,7 @@ struct HttpsServer::Impl {
                                                         handler, on_failure)
                                   ->run();
                             if (acceptor.is_open())
-                              do_accept();
+                              backoff.after_accept(error, [this] { do_accept(); });
                           });
   }
 
@@ -274,6 +276,7 @@ struct HttpsServer::Impl {
   FailureReporter on_failure;
   asio::io_context io;
   tcp::acceptor acceptor;
+  AcceptBackoff backoff{acceptor.get_executor()};
   asio::signal_set signals;
 };
 

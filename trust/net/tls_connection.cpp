@@ -69,7 +69,10 @@ TlsConnection::TlsConnection(const std::string &host, std::uint16_t port, SSL_CT
     done = true;
   });
   if (!impl_->run_with_deadline(done, timeout))
-    error = asio::error::timed_out;
+    throw Error(Reason::peer_unreachable,
+                impl_->where + " accepted the connection but did not complete the TLS handshake "
+                "within " + std::to_string(timeout.count()) +
+                " ms (overloaded, or out of descriptors?)");
   if (error) {
     ossl::drain_errors();
     throw Error(Reason::server_untrusted,
