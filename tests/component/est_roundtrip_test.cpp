@@ -104,8 +104,27 @@ TEST_F(EstRoundTrip, DeviceEnrolsOnceWithItsSecret) {
   EXPECT_EQ(record.key_fingerprint, pki::key_fingerprint(key.get()));
   EXPECT_EQ(record.serial, pki::serial_hex(cert.get()));
   EXPECT_NE(record.requester.find("127.0.0.1:9"), std::string::npos);
-  // The secret is single-use.
-  expect_refused(enrol(csr.get(), s), Reason::secret_used, 1);
+  // The secret is single-use: another key cannot use it again.
+  auto other = make_key();
+  auto other_csr = pki::build_csr(other.get(), pki::parse_subject("CN=widget-001").get(),
+                                  pki::Profile::device);
+  expect_refused(enrol(other_csr.get(), s), Reason::secret_used, 1);
+}
+
+TEST_F(EstRoundTrip, ARetryWhoseAnswerWasLostGetsTheSameCertificate) {
+  auto key = make_key();
+  auto csr = pki::build_csr(key.get(), pki::parse_subject("CN=widget-001").get(),
+                            pki::Profile::device);
+  std::string s = secret("CN=widget-001");
+  auto first = issued(enrol(csr.get(), s));
+  // The response was lost; the device asks again with the same secret and key
+  // (a fresh CSR, as a device that restarted would build).
+  auto again_csr = pki::build_csr(key.get(), pki::parse_subject("CN=widget-001").get(),
+                                  pki::Profile::device);
+  auto again = issued(enrol(again_csr.get(), s));
+  EXPECT_EQ(pki::to_pem(again.get()), pki::to_pem(first.get()));
+  EXPECT_EQ(log_->count(), 1) << "a retry issued a second certificate";
+  EXPECT_NE(transcript_.str().find("a retry of an answered request"), std::string::npos);
 }
 
 TEST_F(EstRoundTrip, RefusedWithoutSecret) {

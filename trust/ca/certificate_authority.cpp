@@ -43,12 +43,15 @@ CertificateAuthority::simple_enroll(X509_REQ *csr, const std::string &secret,
                         "the enrolment secret presented for " + subject +
                             " was never issued by this CA"));
   TimePoint when = now();
-  if (stored->used_at)
+  if (stored->used_at) {
+    if (auto again = answered_before(*stored, csr))
+      return std::move(*again);
     return refuse(Error(Reason::secret_used,
                         "the enrolment secret for " + stored->subject +
                             " was already used at " +
                             pki::format_time(*stored->used_at) +
                             "; secrets are single-use"));
+  }
   if (stored->expires_at && when >= *stored->expires_at)
     return refuse(Error(Reason::secret_expired,
                         "the enrolment secret for " + stored->subject +
@@ -65,6 +68,22 @@ CertificateAuthority::simple_enroll(X509_REQ *csr, const std::string &secret,
   return issue(request, stored->secret_hash,
                "secret " + stored->secret_hash.substr(0, 8) + " from " +
                    requester.address);
+}
+
+std::optional<ossl::Ptr<X509>>
+CertificateAuthority::answered_before(const registry::StoredSecret &secret, X509_REQ *csr) {
+  // A requester whose answer was lost asks again with the same secret and
+  // the same key: it gets the certificate it was given, not secret_used.
+  auto record = log_.find_by_secret(secret.secret_hash);
+  EVP_PKEY *key = X509_REQ_get0_pubkey(csr);
+  if (!record || !key || X509_REQ_verify(csr, key) != 1 ||
+      pki::key_fingerprint(key) != record->key_fingerprint)
+    return std::nullopt;
+  narrator_.check("the enrolment secret for " + secret.subject + " was used at " +
+                  pki::format_time(*secret.used_at) + " by this same key: a retry of an "
+                  "answered request, so the certificate issued then (serial " +
+                  short_hex(record->serial) + ") is sent again; nothing new is issued");
+  return pki::parse_certificate(record->certificate_pem, "issued serial " + record->serial);
 }
 
 Result<ossl::Ptr<X509>>

@@ -42,6 +42,10 @@ private:
   Result<ossl::Ptr<X509>> issue(const pki::IssuanceRequest &request,
                                 const std::optional<std::string> &secret_hash,
                                 const std::string &requester);
+  // answered_before: the certificate already issued on |secret| to the
+  // same key as |csr| (a retry whose answer was lost), if any.
+  std::optional<ossl::Ptr<X509>> answered_before(const registry::StoredSecret &secret,
+                                                 X509_REQ *csr);
   void narrate_checks(const pki::IssuanceRequest &request,
                       const pki::CertificatePlan &plan);
   Error refuse(Error error);

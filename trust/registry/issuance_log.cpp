@@ -60,6 +60,7 @@ IssuedRecord read_issued(const Statement &row) {
 
 IssuanceLog::IssuanceLog(const std::string &path) : db_(path) {
   db_.execute(kSchema);
+  db_.add_column("issued", "secret_hash", "TEXT"); // which secret a certificate answered
 }
 
 std::string IssuanceLog::hash_secret(const std::string &secret_text) {
@@ -124,8 +125,22 @@ bool IssuanceLog::record_issuance(const IssuedRecord &record,
       .bind(8, to_seconds(record.not_after))
       .bind(9, record.certificate_pem)
       .run();
+  if (secret_hash)
+    db_.prepare("UPDATE issued SET secret_hash = ? WHERE serial = ?")
+        .bind(1, *secret_hash)
+        .bind(2, record.serial)
+        .run();
   transaction.commit();
   return true;
+}
+
+std::optional<IssuedRecord> IssuanceLog::find_by_secret(const std::string &secret_hash) {
+  auto query = db_.prepare(std::string("SELECT ") + kIssuedColumns +
+                           " FROM issued WHERE secret_hash = ?");
+  query.bind(1, secret_hash);
+  if (!query.step())
+    return std::nullopt;
+  return read_issued(query);
 }
 
 std::vector<IssuedRecord> IssuanceLog::list() {

@@ -54,6 +54,8 @@ public:
 
   std::vector<IssuedRecord> list();
   std::optional<IssuedRecord> find_by_serial(const std::string &serial);
+  // find_by_secret: what was issued on the secret with this hash, if any.
+  std::optional<IssuedRecord> find_by_secret(const std::string &secret_hash);
   std::int64_t count();
 
   static std::string hash_secret(const std::string &secret_text);
