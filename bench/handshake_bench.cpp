@@ -70,7 +70,7 @@ struct HandshakeBed {
     record.verified = true;
     record.created_at = record.verified_at.emplace(Clock::now());
     record.not_after = Clock::now() + std::chrono::hours(24);
-    registry->add_ca(record);
+    registry->add_ca(record, {0, kHub, Clock::now(), "ca_uploaded", "", record.subject, "bench"});
   }
   ossl::Ptr<SSL_CTX> device_context(std::size_t i) const {
     ossl::Ptr<SSL_CTX> context(SSL_CTX_new(TLS_client_method()));

@@ -48,10 +48,18 @@ CaRegistration::CaRegistration(registry::HubRegistry &registry, Narrator &narrat
                                RegistrationPolicy policy)
     : registry_(registry), narrator_(narrator), policy_(policy) {}
 
-void CaRegistration::log_event(const std::string &hub, const std::string &kind,
-                            const std::string &subject, const std::string &detail) {
-  registry_.add_event({0, hub, now(), kind, "", subject, detail});
-  narrator_.say("[" + hub + "] " + detail);
+registry::EventRecord CaRegistration::event(const std::string &hub, const std::string &kind,
+                                           const std::string &subject,
+                                           const std::string &detail) const {
+  return {0, hub, now(), kind, "", subject, detail};
+}
+
+void CaRegistration::update_and_log(const registry::CaRecord &record, const std::string &kind,
+                                    const std::string &subject, const std::string &detail) {
+  // The change and its event are one transaction: a crash keeps both or neither.
+  auto changed = event(record.hub, kind, subject, detail);
+  registry_.update_ca(record, changed);
+  narrator_.say("[" + record.hub + "] " + detail);
 }
 
 Error CaRegistration::refuse(const std::string &hub, const std::string &subject, Error error) {
@@ -116,10 +124,11 @@ Result<registry::CaRecord> CaRegistration::upload(const std::string &hub,
   record.thumbprint = thumbprint;
   record.not_after = pki::not_after(cert.get());
   record.created_at = when;
-  registry_.add_ca(record);
-  log_event(hub, "ca_uploaded", subject,
-            "uploaded CA " + subject + " as \"" + name +
-                "\": Unverified until its owner proves possession of the key");
+  auto uploaded = event(hub, "ca_uploaded", subject,
+                        "uploaded CA " + subject + " as \"" + name +
+                            "\": Unverified until its owner proves possession of the key");
+  registry_.add_ca(record, uploaded);
+  narrator_.say("[" + hub + "] " + uploaded.detail);
   return record;
 }
 
@@ -133,8 +142,7 @@ CaRegistration::generate_verification_code(const std::string &hub, const std::st
   record.verification_code = random_hex(20, true); // 160 bits
   record.code_expires_at = now() + policy_.code_lifetime;
   record.code_used = false;
-  registry_.update_ca(record);
-  log_event(hub, "verification_code_issued", record.subject,
+  update_and_log(record, "verification_code_issued", record.subject,
          "issued a verification code for CA " + record.subject +
              " (single use, expires " + pki::format_time(*record.code_expires_at) + ")");
   return record;
@@ -202,8 +210,7 @@ Result<registry::CaRecord> CaRegistration::verify(const std::string &hub,
   record.verified = true;
   record.verified_at = when;
   record.code_used = true;
-  registry_.update_ca(record);
-  log_event(hub, "ca_verified", ca_subject,
+  update_and_log(record, "ca_verified", ca_subject,
          "CA " + ca_subject + " proved possession of its key: now Verified");
   return record;
 }
@@ -216,8 +223,7 @@ Result<registry::CaRecord> CaRegistration::set_enabled(const std::string &hub,
     return refuse(hub, name, found.error());
   registry::CaRecord record = found.value();
   record.enabled = enabled;
-  registry_.update_ca(record);
-  log_event(hub, enabled ? "ca_enabled" : "ca_disabled", record.subject,
+  update_and_log(record, enabled ? "ca_enabled" : "ca_disabled", record.subject,
          std::string(enabled ? "enabled" : "disabled") + " CA " + record.subject);
   return record;
 }
@@ -235,8 +241,7 @@ Result<registry::CaRecord> CaRegistration::set_onboarding(const std::string &hub
     return refuse(hub, name, found.error());
   registry::CaRecord record = found.value();
   record.onboarding = policy;
-  registry_.update_ca(record);
-  log_event(hub, "ca_onboarding", record.subject,
+  update_and_log(record, "ca_onboarding", record.subject,
             "devices under CA " + record.subject + " are now onboarded by " + policy);
   return record;
 }
@@ -254,8 +259,7 @@ Result<registry::CaRecord> CaRegistration::set_certificate_change(const std::str
     return refuse(hub, name, found.error());
   registry::CaRecord record = found.value();
   record.certificate_change = policy;
-  registry_.update_ca(record);
-  log_event(hub, "ca_certificate_change", record.subject,
+  update_and_log(record, "ca_certificate_change", record.subject,
             "known devices under CA " + record.subject + " may now change certificate: " +
                 policy);
   return record;
@@ -266,8 +270,10 @@ Result<bool> CaRegistration::remove(const std::string &hub, const std::string &n
   auto found = find(hub, name);
   if (!found)
     return refuse(hub, name, found.error());
-  registry_.delete_ca(hub, name);
-  log_event(hub, "ca_deleted", found.value().subject, "deleted CA " + found.value().subject);
+  auto deleted = event(hub, "ca_deleted", found.value().subject,
+                       "deleted CA " + found.value().subject);
+  registry_.delete_ca(hub, name, deleted);
+  narrator_.say("[" + hub + "] " + deleted.detail);
   return true;
 }
 

@@ -52,8 +52,10 @@ public:
 private:
   Result<registry::CaRecord> find(const std::string &hub, const std::string &name);
   Error refuse(const std::string &hub, const std::string &subject, Error error);
-  void log_event(const std::string &hub, const std::string &kind, const std::string &subject,
-              const std::string &detail);
+  registry::EventRecord event(const std::string &hub, const std::string &kind,
+                              const std::string &subject, const std::string &detail) const;
+  void update_and_log(const registry::CaRecord &record, const std::string &kind,
+                      const std::string &subject, const std::string &detail);
 
   registry::HubRegistry &registry_;
   Narrator &narrator_;

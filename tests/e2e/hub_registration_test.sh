@@ -76,4 +76,25 @@ api_call contoso POST /certificates/Company-X/generateVerificationCode >/dev/nul
 sleep 2
 reason=$(api_call contoso POST /certificates/Company-X/verify "$(json_cert "$work/captured.pem")" | field reason)
 [ "$reason" = verification_code_expired ] || fail "a late answer: got '$reason'"
-echo "PASS: CA registration, stolen CA, replay, private key, SIGKILL restart, code expiry"
+
+# register-ca is safe to run again: after a finished run it does nothing;
+# after a run interrupted between upload and proof it finishes the proof.
+register() {
+  "$bin/company" --state "$work/company" register-ca --hub "$1" --hub-port "$(cat "$work/hub/api.port")" \
+    --hub-fingerprint "$hub_fp" --token-file "$work/hub/hubs/$1.token"
+}
+out=$(register contoso) || fail "re-running a finished register-ca failed: $out"
+grep -q "Verified: nothing to do" <<<"$out" || fail "re-running register-ca did something: $out"
+"$bin/hub" --state "$work/hub" create --name fabrikam >/dev/null 2>&1 || true
+kill -TERM "$hub_pid"; wait "$hub_pid" 2>/dev/null || true
+start_hub
+api_call fabrikam PUT /certificates/Company-X "$(json_cert "$work/company/certificate.pem")" >/dev/null
+out=$(register fabrikam) || fail "register-ca after an interrupted upload failed: $out"
+grep -q "proving it now" <<<"$out" || fail "register-ca did not resume: $out"
+[ "$(api_call fabrikam GET /certificates/Company-X | field status)" = Verified ] ||
+  fail "the resumed registration did not end Verified"
+# Each change was written with its event.
+events=$("$bin/hub" --state "$work/hub" events --name fabrikam)
+grep -q "ca_uploaded" <<<"$events" && grep -q "ca_verified" <<<"$events" ||
+  fail "the resumed registration's events are missing: $events"
+echo "PASS: CA registration, stolen CA, replay, private key, SIGKILL restart, code expiry, rerun"

@@ -71,6 +71,22 @@ ossl::Ptr<X509> sign_verification_certificate(X509 *ca, EVP_PKEY *ca_key,
   return pki::sign_certificate(plan, ca, ca_key);
 }
 
+// already_uploaded: the hub's record of |name| if it holds this very
+// certificate under it; null if the name is free. A different certificate
+// under the name is left for the upload to refuse, naming it.
+json already_uploaded(HubApi &api, const std::string &name, const std::string &thumbprint) {
+  try {
+    json found = api.call("GET", "/certificates/" + name);
+    if (pki::normalise_fingerprint(found.value("thumbprint", "")) ==
+        pki::normalise_fingerprint(thumbprint))
+      return found;
+  } catch (const Error &error) {
+    if (error.reason() != Reason::not_found)
+      throw;
+  }
+  return nullptr;
+}
+
 } // namespace
 
 void register_with_hub(const std::string &state_dir, const HubEndpoint &endpoint,
@@ -82,12 +98,25 @@ void register_with_hub(const std::string &state_dir, const HubEndpoint &endpoint
   std::string where = "hub \"" + endpoint.hub + "\" at https://" + endpoint.host + ":" +
                       std::to_string(endpoint.port);
 
-  narrator.say("-> " + where + ": upload CA certificate " + config.subject + " as \"" +
-               certificate_name + "\" (certificate only; the key stays in its token)");
-  json uploaded = api.call("PUT", "/certificates/" + certificate_name,
-                           {{"certificate", pki::to_pem(ca.get())}});
-  narrator.check("hub accepted the upload: status " + uploaded.value("status", "?") +
-                 ", thumbprint " + uploaded.value("thumbprint", "?").substr(0, 23) + "…");
+  // An earlier run may have been interrupted after the upload, or even
+  // after the proof: pick up where it stopped instead of failing with 409.
+  json existing = already_uploaded(api, certificate_name, pki::sha256_fingerprint(ca.get()));
+  if (existing.is_object() && existing.value("status", "") == "Verified") {
+    narrator.check(where + " already holds " + config.subject + " as \"" + certificate_name +
+                   "\", Verified: nothing to do");
+    return;
+  }
+  if (existing.is_object()) {
+    narrator.check(where + " already holds " + config.subject + " as \"" + certificate_name +
+                   "\" (an earlier run stopped before proving possession): proving it now");
+  } else {
+    narrator.say("-> " + where + ": upload CA certificate " + config.subject + " as \"" +
+                 certificate_name + "\" (certificate only; the key stays in its token)");
+    json uploaded = api.call("PUT", "/certificates/" + certificate_name,
+                             {{"certificate", pki::to_pem(ca.get())}});
+    narrator.check("hub accepted the upload: status " + uploaded.value("status", "?") +
+                   ", thumbprint " + uploaded.value("thumbprint", "?").substr(0, 23) + "…");
+  }
 
   narrator.say("-> hub: generate a verification code (proof-of-possession challenge)");
   json challenge = api.call("POST", "/certificates/" + certificate_name + "/generateVerificationCode");

@@ -167,8 +167,10 @@ bool HubRegistry::authorise(const std::string &hub, const std::string &token) {
          secrets_equal(query.text(0), IssuanceLog::hash_secret(token));
 }
 
-void HubRegistry::add_ca(const CaRecord &record) {
+void HubRegistry::add_ca(const CaRecord &record, const EventRecord &event) {
   std::lock_guard lock(mutex_);
+  flush_events_locked();
+  Transaction transaction(db_);
   auto insert = db_.prepare(std::string("INSERT INTO ca_certificates (") + kCaColumns +
                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   insert.bind(1, record.hub)
@@ -186,6 +188,8 @@ void HubRegistry::add_ca(const CaRecord &record) {
   insert.bind(13, std::int64_t(record.code_used)).bind(14, record.onboarding);
   insert.bind(15, record.certificate_change);
   insert.run();
+  insert_event(event);
+  transaction.commit();
 }
 
 std::optional<CaRecord> HubRegistry::find_ca(const std::string &hub, const std::string &name) {
@@ -220,8 +224,10 @@ std::vector<CaRecord> HubRegistry::list_cas(const std::string &hub) {
   return records;
 }
 
-void HubRegistry::update_ca(const CaRecord &record) {
+void HubRegistry::update_ca(const CaRecord &record, const EventRecord &event) {
   std::lock_guard lock(mutex_);
+  flush_events_locked();
+  Transaction transaction(db_);
   auto update = db_.prepare(
       "UPDATE ca_certificates SET verified = ?, enabled = ?, verified_at = ?, "
       "verification_code = ?, code_expires_at = ?, code_used = ?, onboarding = ?, "
@@ -233,15 +239,24 @@ void HubRegistry::update_ca(const CaRecord &record) {
   update.bind(6, std::int64_t(record.code_used)).bind(7, record.onboarding);
   update.bind(8, record.certificate_change).bind(9, record.hub).bind(10, record.name);
   update.run();
+  insert_event(event);
+  transaction.commit();
 }
 
-bool HubRegistry::delete_ca(const std::string &hub, const std::string &name) {
+bool HubRegistry::delete_ca(const std::string &hub, const std::string &name,
+                            const EventRecord &event) {
   std::lock_guard lock(mutex_);
+  flush_events_locked();
+  Transaction transaction(db_);
   db_.prepare("DELETE FROM ca_certificates WHERE hub = ? AND name = ?")
       .bind(1, hub)
       .bind(2, name)
       .run();
-  return db_.changes() == 1;
+  if (db_.changes() != 1)
+    return false;
+  insert_event(event);
+  transaction.commit();
+  return true;
 }
 
 void HubRegistry::insert_event(const EventRecord &event) {

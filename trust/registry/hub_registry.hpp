@@ -122,14 +122,15 @@ public:
   // authorise checks a bearer token against |hub|'s.
   bool authorise(const std::string &hub, const std::string &token);
 
-  void add_ca(const CaRecord &record);
+  // CA changes are written with their event, in one transaction.
+  void add_ca(const CaRecord &record, const EventRecord &event);
   std::optional<CaRecord> find_ca(const std::string &hub, const std::string &name);
   std::optional<CaRecord> find_ca_by_thumbprint(const std::string &hub,
                                                 const std::string &thumbprint);
   std::vector<CaRecord> list_cas(const std::string &hub);
   // update_ca rewrites the mutable state of |record| (status, code, enabled).
-  void update_ca(const CaRecord &record);
-  bool delete_ca(const std::string &hub, const std::string &name);
+  void update_ca(const CaRecord &record, const EventRecord &event);
+  bool delete_ca(const std::string &hub, const std::string &name, const EventRecord &event);
 
   // upsert_device stores |record|, keeping first_connected if already set.
   void upsert_device(const DeviceRecord &record);
