@@ -61,3 +61,14 @@ company_registered_at() {
     --hub-port "$(cat "$work/hub/api.port")" --hub-fingerprint "$hub_fp" \
     --token-file "$work/hub/hubs/$1.token" >/dev/null
 }
+
+# device_enrolled_at_company ID: a device with a software key (its PEM is at
+# $work/ID/keys/identity-key.key.pem, for third-party clients), enrolled at
+# Company-X over EST with a one-time secret.
+device_enrolled_at_company() {
+  local secret
+  secret=$("$bin/company" --state "$work/company" issue-secret --subject "CN=$1" 2>/dev/null)
+  "$bin/device" --state "$work/$1" init --id "$1" --backend file >/dev/null
+  "$bin/device" --state "$work/$1" enroll --ca-port "$company_port" \
+    --ca-fingerprint "$("$bin/company" --state "$work/company" fingerprint)" --secret "$secret" >/dev/null
+}

@@ -7,10 +7,7 @@ source "$(dirname "$0")/common.sh"
 
 HUB_LAUNCH="prlimit --nofile=64:64" start_hub_service contoso
 company_registered_at contoso
-secret=$("$bin/company" --state "$work/company" issue-secret --subject CN=widget-001 2>/dev/null)
-"$bin/device" --state "$work/widget-001" init --id widget-001 --backend file >/dev/null
-"$bin/device" --state "$work/widget-001" enroll --ca-port "$company_port" \
-  --ca-fingerprint "$("$bin/company" --state "$work/company" fingerprint)" --secret "$secret" >/dev/null
+device_enrolled_at_company widget-001
 mqtt=$(cat "$work/hub/hubs/contoso.mqtt.port")
 
 # 100 idle TCP connections: more than the hub's 64 descriptors. They stay

@@ -12,10 +12,7 @@ api_call() { # api_call HUB METHOD PATH
 }
 start_hub_service contoso
 company_registered_at contoso
-secret=$("$bin/company" --state "$work/company" issue-secret --subject CN=sensor-1 2>/dev/null)
-"$bin/device" --state "$work/sensor-1" init --id sensor-1 --backend file >/dev/null
-"$bin/device" --state "$work/sensor-1" enroll --ca-port "$company_port" \
-  --ca-fingerprint "$("$bin/company" --state "$work/company" fingerprint)" --secret "$secret" >/dev/null
+device_enrolled_at_company sensor-1
 mqtt=$(cat "$work/hub/hubs/contoso.mqtt.port")
 
 acked=$work/acked.txt
