@@ -11,14 +11,37 @@
 namespace chainlab::hub {
 namespace {
 
-bool der_is_private_key(const unsigned char *data, long size) {
+// first_inner_tag reads the DER header of the SEQUENCE at |data| and of its
+// first element, returning that element's tag (or -1 if |data| does not
+// start with a SEQUENCE), without decoding anything further.
+int first_inner_tag(const unsigned char *data, long size) {
   const unsigned char *cursor = data;
+  long length = 0;
+  int tag = 0, tag_class = 0;
+  if (ASN1_get_object(&cursor, &length, &tag, &tag_class, size) & 0x80 ||
+      tag != V_ASN1_SEQUENCE || tag_class != V_ASN1_UNIVERSAL)
+    return -1;
+  long left = size - long(cursor - data);
+  if (ASN1_get_object(&cursor, &length, &tag, &tag_class, left) & 0x80 ||
+      tag_class != V_ASN1_UNIVERSAL)
+    return -1;
+  return tag;
+}
+
+bool der_is_private_key(const unsigned char *data, long size) {
+  // Private keys (PKCS#1, SEC 1, PKCS#8) and PKCS#12 bundles start with a
+  // version INTEGER, encrypted PKCS#8 with an AlgorithmIdentifier: check the
+  // shape first, as OpenSSL's key decoders are slow to say no.
+  int tag = first_inner_tag(data, size);
+  const unsigned char *cursor = data;
+  if (tag == V_ASN1_SEQUENCE) {
+    ossl::Ptr<X509_SIG> encrypted_pkcs8(d2i_X509_SIG(nullptr, &cursor, size));
+    return encrypted_pkcs8 != nullptr;
+  }
+  if (tag != V_ASN1_INTEGER)
+    return false;
   ossl::Ptr<EVP_PKEY> key(d2i_AutoPrivateKey(nullptr, &cursor, size));
   if (key)
-    return true;
-  cursor = data;
-  ossl::Ptr<X509_SIG> encrypted_pkcs8(d2i_X509_SIG(nullptr, &cursor, size));
-  if (encrypted_pkcs8)
     return true;
   cursor = data;
   ossl::Ptr<PKCS12> bundle(d2i_PKCS12(nullptr, &cursor, size));

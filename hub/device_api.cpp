@@ -294,11 +294,8 @@ void invoke_method(Call &call) {
       timeout, [respond = call.respond, device_id](Result<MethodAnswer> answer) {
         if (!answer)
           return respond(error_response(answer.error()));
-        auto payload = parse_device_json(answer.value().payload, "the method response", device_id,
-                                         kMaxReportedBytes * 4);
         respond(json_response(200, {{"status", answer.value().status},
-                                    {"payload", payload ? payload.value()
-                                                        : json(answer.value().payload)}}));
+                                    {"payload", method_payload(answer.value().payload, device_id)}}));
       });
 }
 

@@ -45,6 +45,34 @@ Result<nlohmann::json> parse_device_json(std::string_view text, const std::strin
   return parsed;
 }
 
+Result<std::string> merge_reported(std::string_view current, std::string_view patch,
+                                   const std::string &device_id) {
+  auto parsed = parse_device_json(patch, "the reported-properties patch", device_id,
+                                  kMaxReportedBytes);
+  if (!parsed)
+    return parsed.error();
+  if (!parsed.value().is_object())
+    return Error(Reason::malformed_request,
+                 "reported-properties patch from " + device_id + " is not a JSON object");
+  auto document = nlohmann::json::parse(current, nullptr, false);
+  if (!document.is_object())
+    document = nlohmann::json::object();
+  document.merge_patch(parsed.value());
+  std::string merged = dump_json(document);
+  // Merging can only nest as deep as the patch (checked), but it can grow.
+  if (merged.size() > kMaxReportedBytes)
+    return Error(Reason::limit_exceeded,
+                 "reported properties of " + device_id + " would be " +
+                     std::to_string(merged.size()) + " bytes after this patch, over the limit of " +
+                     std::to_string(kMaxReportedBytes) + " bytes; nothing was changed");
+  return merged;
+}
+
+nlohmann::json method_payload(std::string_view payload, const std::string &device_id) {
+  auto parsed = parse_device_json(payload, "the method response", device_id, kMaxReportedBytes * 4);
+  return parsed ? parsed.value() : nlohmann::json(std::string(payload));
+}
+
 std::string dump_json(const nlohmann::json &value, int indent) {
   return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }

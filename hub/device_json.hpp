@@ -29,6 +29,18 @@ std::size_t json_depth(std::string_view text, std::size_t give_up_after);
 Result<nlohmann::json> parse_device_json(std::string_view text, const std::string &what,
                                          const std::string &device_id, std::size_t max_bytes);
 
+// merge_reported applies the reported-properties patch |patch| from
+// |device_id| to the stored document |current| (anything but a JSON object
+// counts as empty) and returns the merged document. Refuses a patch that is
+// not a JSON object, or whose result would be over kMaxReportedBytes.
+// Never throws.
+Result<std::string> merge_reported(std::string_view current, std::string_view patch,
+                                   const std::string &device_id);
+
+// method_payload: a device's method response as JSON when it parses within
+// the limits, else as the string it sent.
+nlohmann::json method_payload(std::string_view payload, const std::string &device_id);
+
 // dump_json renders JSON for people and APIs; invalid UTF-8 is replaced,
 // never thrown.
 std::string dump_json(const nlohmann::json &value, int indent = -1);

@@ -165,27 +165,12 @@ std::string GatewayServices::twin(const DeviceIdentity &device) {
 
 Result<long> GatewayServices::patch_reported(const DeviceIdentity &device,
                                              const std::string &json) {
-  auto patch = parse_device_json(json, "the reported-properties patch", device.device_id,
-                                 kMaxReportedBytes);
-  if (!patch)
-    return patch.error();
-  if (!patch.value().is_object())
-    return Error(Reason::malformed_request,
-                 "reported-properties patch from " + device.device_id + " is not a JSON object");
   std::lock_guard lock(twins_mutex_);
   auto [version, reported] = registry_.reported_properties(device.hub, device.device_id);
-  auto current = nlohmann::json::parse(reported, nullptr, false);
-  if (!current.is_object())
-    current = nlohmann::json::object();
-  current.merge_patch(patch.value());
-  std::string merged = dump_json(current);
-  // Merging can only nest as deep as the patch (checked), but it can grow.
-  if (merged.size() > kMaxReportedBytes)
-    return Error(Reason::limit_exceeded,
-                 "reported properties of " + device.device_id + " would be " +
-                     std::to_string(merged.size()) + " bytes after this patch, over the limit of " +
-                     std::to_string(kMaxReportedBytes) + " bytes; nothing was changed");
-  registry_.set_reported_properties(device.hub, device.device_id, version + 1, merged);
+  auto merged = merge_reported(reported, json, device.device_id);
+  if (!merged)
+    return merged.error();
+  registry_.set_reported_properties(device.hub, device.device_id, version + 1, merged.value());
   return version + 1;
 }
 

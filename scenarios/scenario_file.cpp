@@ -225,16 +225,21 @@ Scenario parse_scenario(const json &document, const std::string &file) {
   return scenario;
 }
 
-Scenario load_scenario(const std::string &path) {
-  std::string text = pki::read_file(path);
+Scenario parse_scenario_text(std::string_view text, const std::string &file) {
   json document;
   try {
     document = json::parse(text);
   } catch (const json::parse_error &error) {
     throw Error(Reason::config_invalid,
-                path + ": not JSON (byte " + std::to_string(error.byte) + "): " + error.what());
+                file + ": not JSON (byte " + std::to_string(error.byte) + "): " + error.what());
+  } catch (const json::exception &error) { // a number out of range, such as 1e999
+    throw Error(Reason::config_invalid, file + ": not usable JSON: " + error.what());
   }
-  return parse_scenario(document, path);
+  return parse_scenario(document, file);
+}
+
+Scenario load_scenario(const std::string &path) {
+  return parse_scenario_text(pki::read_file(path), path);
 }
 
 } // namespace chainlab::scenario

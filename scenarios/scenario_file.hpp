@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -55,6 +56,8 @@ struct Scenario {
 
 // load_scenario reads and validates |path|. Throws Error(config_invalid).
 Scenario load_scenario(const std::string &path);
+// parse_scenario_text parses and validates the text of a scenario file.
+Scenario parse_scenario_text(std::string_view text, const std::string &file);
 // parse_scenario validates |document|; |file| names it in messages.
 Scenario parse_scenario(const nlohmann::json &document, const std::string &file);
 

@@ -17,6 +17,11 @@ grep -q 'invalid-reason.json: /steps/0/expect/reason: expected a reason code' <<
 printf '{"name": "broken", ' >"$work/broken.json"
 err=$("$scenario" validate "$work/broken.json" 2>&1) && fail "broken JSON was accepted"
 grep -q 'broken.json: not JSON' <<<"$err" || fail "unclear syntax error: $err"
+# A number too large for a double (found by fuzzing) is an invalid file too.
+printf '{"name": "big", "timeout_seconds": 1e999}' >"$work/huge-number.json"
+rc=0; err=$("$scenario" validate "$work/huge-number.json" 2>&1) || rc=$?
+[ "$rc" = 2 ] || fail "1e999 should be config_invalid (exit 2), got $rc: $err"
+grep -q 'config_invalid.*huge-number.json: not usable JSON' <<<"$err" || fail "unclear: $err"
 printf '{"name":"x","description":"d","actors":[{"id":"w","role":"device"}],"steps":[]}' >"$work/no-parent.json"
 err=$("$scenario" validate "$work/no-parent.json" 2>&1) && fail "a device without parent was accepted"
 grep -q '/actors/0/parent: expected a value' <<<"$err" || fail "unclear: $err"

@@ -5,6 +5,9 @@
 #include "est/codec.hpp"
 #include "hub/device_json.hpp"
 #include "pki/encoding.hpp"
+#include "pki/inspect.hpp"
+#include "support/test_pki.hpp"
+#include "scenarios/scenario_file.hpp"
 
 namespace chainlab {
 namespace {
@@ -73,6 +76,29 @@ TEST(Secrets, ConstantTimeComparison) {
   EXPECT_FALSE(secrets_equal("abc", "abd"));
   EXPECT_FALSE(secrets_equal("abc", "abcd"));
   EXPECT_TRUE(secrets_equal("", ""));
+}
+
+// Found by fuzzing: times past what the clock holds (year 2262) overflowed
+// in the conversion. Certificates say 9999-12-31 for "never expires".
+TEST(Times, FarFutureSaturatesInsteadOfOverflowing) {
+  auto far = pki::parse_time("3590-01-01T00:00:00Z");
+  ASSERT_TRUE(far.has_value());
+  EXPECT_GT(*far, *pki::parse_time("2262-01-01T00:00:00Z"));
+  auto ca = testing::make_root("CN=Forever");
+  ASSERT_EQ(ASN1_TIME_set_string(X509_getm_notAfter(ca.certificate.get()), "99991231235959Z"), 1);
+  EXPECT_GT(pki::not_after(ca.certificate.get()), *pki::parse_time("2262-01-01T00:00:00Z"));
+  EXPECT_EQ(pki::format_time(pki::not_after(ca.certificate.get())).substr(0, 4), "2262");
+}
+
+// Found by fuzzing: a number out of a double's range in a scenario file.
+TEST(ScenarioFile, NumberOverflowIsConfigInvalidNamingTheFile) {
+  try {
+    scenario::parse_scenario_text(R"({"name": "big", "timeout_seconds": 1e999})", "big.json");
+    FAIL() << "1e999 was accepted";
+  } catch (const Error &error) {
+    EXPECT_EQ(error.reason(), Reason::config_invalid);
+    EXPECT_NE(error.detail().find("big.json"), std::string::npos) << error.detail();
+  }
 }
 
 } // namespace

@@ -31,6 +31,7 @@ struct Will {
   std::string message;
   std::uint8_t qos = 0;
   bool retain = false;
+  bool operator==(const Will &) const = default;
 };
 
 struct Connect {
@@ -44,9 +45,6 @@ struct Connect {
   std::optional<std::string> password;
   bool operator==(const Connect &) const = default;
 };
-inline bool operator==(const Will &a, const Will &b) {
-  return a.topic == b.topic && a.message == b.message && a.qos == b.qos && a.retain == b.retain;
-}
 
 struct Connack {
   bool session_present = false;

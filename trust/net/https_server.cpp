@@ -4,6 +4,7 @@
 #include "net/https_server.hpp"
 
 #include "net/accept_backoff.hpp"
+#include "net/beast_http.hpp"
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl.hpp>
@@ -30,29 +31,6 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 constexpr auto kDeadline = std::chrono::seconds(30);
-
-HttpRequest to_request(const http::request<http::string_body> &message) {
-  HttpRequest request;
-  request.method = std::string(message.method_string());
-  request.target = std::string(message.target());
-  for (const auto &field : message)
-    request.headers.emplace_back(std::string(field.name_string()),
-                                 std::string(field.value()));
-  request.body = message.body();
-  return request;
-}
-
-http::response<http::string_body> to_message(const HttpResponse &response,
-                                             unsigned version, bool keep_alive) {
-  http::response<http::string_body> message{http::status(response.status), version};
-  message.set(http::field::server, "chainlab");
-  for (const auto &[name, value] : response.headers)
-    message.set(name, value);
-  message.body() = response.body;
-  message.keep_alive(keep_alive);
-  message.prepare_payload();
-  return message;
-}
 
 HttpResponse internal_error_response() {
   return HttpResponse{500,
@@ -92,8 +70,7 @@ private:
 
   void do_read() {
     parser_.emplace();
-    parser_->header_limit(std::uint32_t(kHeaderLimit));
-    parser_->body_limit(kBodyLimit);
+    apply_limits(*parser_);
     beast::get_lowest_layer(stream_).expires_after(kDeadline);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::on_header, shared_from_this()));
@@ -102,30 +79,18 @@ private:
   void on_header(beast::error_code error, std::size_t) {
     if (error == http::error::end_of_stream)
       return do_close();
-    if (error == http::error::body_limit) // Beast checks Content-Length as it reads headers
-      return refuse(limit_response(413, "body_too_large", "request body", kBodyLimit));
-    if (error == http::error::header_limit) {
-      // The parser stores the target once the request line is complete: a
-      // limit hit before that is the request line's (414), else the headers' (431).
-      bool got_request_line = !parser_->get().target().empty();
-      return !got_request_line
-                 ? refuse(limit_response(414, "uri_too_long", "request line", kUriLimit))
-                 : refuse(limit_response(431, "headers_too_large", "request header",
-                                         kHeaderLimit));
-    }
+    if (auto refusal = error ? refusal_for_read_error(error, *parser_)
+                             : refusal_after_header(*parser_))
+      return refuse(*refusal);
     if (error)
       return;
-    if (parser_->get().target().size() > kUriLimit)
-      return refuse(limit_response(414, "uri_too_long", "request target", kUriLimit));
-    if (parser_->content_length() && *parser_->content_length() > kBodyLimit)
-      return refuse(limit_response(413, "body_too_large", "request body", kBodyLimit));
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code error, std::size_t) {
-    if (error == http::error::body_limit)
-      return refuse(limit_response(413, "body_too_large", "request body", kBodyLimit));
+    if (auto refusal = error ? refusal_for_read_error(error, *parser_) : std::nullopt)
+      return refuse(*refusal);
     if (error)
       return;
     auto message = parser_->release();
@@ -228,7 +193,7 @@ private:
   const AsyncHttpHandler &handler_;
   const FailureReporter &on_failure_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<BeastRequestParser> parser_;
   std::shared_ptr<http::response<http::string_body>> response_;
   std::string peer_address_;
   bool refused_ = false;
@@ -279,16 +244,6 @@ struct HttpsServer::Impl {
   AcceptBackoff backoff{acceptor.get_executor()};
   asio::signal_set signals;
 };
-
-HttpResponse limit_response(int status, const std::string &reason, const std::string &limit,
-                            std::size_t bytes) {
-  std::string message = "the " + limit + " is over this server's limit of " +
-                        std::to_string(bytes) + " bytes";
-  return HttpResponse{status,
-                      {{"Content-Type", "application/json"}, {"X-Chainlab-Reason", reason}},
-                      "{\"reason\":\"" + reason + "\",\"message\":\"" + message +
-                          "\",\"limit\":" + std::to_string(bytes) + "}\n"};
-}
 
 HttpsServer::HttpsServer(SSL_CTX *context, HttpHandler handler, const std::string &address,
                          std::uint16_t port, FailureReporter on_failure)

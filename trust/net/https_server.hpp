@@ -13,13 +13,10 @@
 #include <string>
 
 #include "core/http_message.hpp"
+#include "net/http_codec.hpp"
 #include "ossl/ptr.hpp"
 
 namespace chainlab::net {
-
-inline constexpr std::size_t kUriLimit = 8 * 1024;
-inline constexpr std::size_t kHeaderLimit = 16 * 1024;
-inline constexpr std::size_t kBodyLimit = 1 << 20;
 
 // PeerInfo is what the transport knows about the client.
 struct PeerInfo {
@@ -37,10 +34,6 @@ using AsyncHttpHandler =
 // FailureReporter hears of every exception a request caused (it was
 // answered with 500), for the server's event log.
 using FailureReporter = std::function<void(const HttpRequest &, const std::string &what)>;
-
-// limit_response: the JSON answer for a request over one of the limits.
-HttpResponse limit_response(int status, const std::string &reason, const std::string &limit,
-                            std::size_t bytes);
 
 class HttpsServer {
 public:

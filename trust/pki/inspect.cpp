@@ -1,6 +1,8 @@
 #include "pki/inspect.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <ctime>
 #include <iomanip>
 #include <sstream>
@@ -27,10 +29,21 @@ std::string hex(const unsigned char *data, size_t size, bool colons) {
   return out;
 }
 
+// from_seconds converts, saturating at what Clock can hold (years 1678 to
+// 2262 with nanoseconds): certificates say 9999-12-31 for "never expires",
+// and hostile input says anything.
+Clock::time_point from_seconds(std::time_t seconds) {
+  using std::chrono::duration_cast;
+  constexpr auto latest = duration_cast<std::chrono::seconds>(Clock::duration::max()).count() - 1;
+  constexpr auto earliest = duration_cast<std::chrono::seconds>(Clock::duration::min()).count() + 1;
+  return Clock::time_point(duration_cast<Clock::duration>(
+      std::chrono::seconds(std::clamp<std::int64_t>(seconds, earliest, latest))));
+}
+
 Clock::time_point from_asn1(const ASN1_TIME *time) {
   struct tm parts {};
   ASN1_TIME_to_tm(time, &parts);
-  return Clock::from_time_t(timegm(&parts));
+  return from_seconds(timegm(&parts));
 }
 
 // Fetched once: OpenSSL 3 otherwise looks the algorithm up on every use.
@@ -205,7 +218,7 @@ std::optional<Clock::time_point> parse_time(std::string_view iso8601) {
   in >> std::get_time(&parts, "%Y-%m-%dT%H:%M:%S");
   if (in.fail())
     return std::nullopt;
-  return Clock::from_time_t(timegm(&parts));
+  return from_seconds(timegm(&parts));
 }
 
 std::optional<long> path_len(X509 *cert) {
