@@ -53,18 +53,27 @@ struct Tenant {
   ossl::Ptr<SSL_CTX> native;
   std::unique_ptr<tcp::acceptor> acceptor;
   std::unique_ptr<net::AcceptBackoff> backoff;
+  std::shared_ptr<ConnectionLimits> limits;
+  // Connections closed over a limit since the last report (at most one
+  // report a second, so a flood does not become a flood of events).
+  std::size_t refused_since_report = 0;
+  std::chrono::steady_clock::time_point last_report{};
 };
 
 } // namespace
 
 struct DeviceGateway::Impl {
-  Impl(registry::HubRegistry &r, TrustStore &t, Narrator &n, const net::TlsIdentity &id)
-      : registry(r), trust(t), narrator(n), identity(id), services(r, t, n),
+  Impl(registry::HubRegistry &r, TrustStore &t, Narrator &n, const net::TlsIdentity &id,
+       ConnectionLimitSettings l)
+      : registry(r), trust(t), narrator(n), identity(id), limit_settings(l), services(r, t, n),
         ssl_index(SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr)) {}
 
   void serve();
 
   void do_accept(Tenant &tenant);
+  // on_accepted starts a connection within the tenant's limits, or closes it.
+  void on_accepted(Tenant &tenant, tcp::socket socket);
+  void report_accept_trouble(Tenant &tenant, const std::string &kind, const std::string &detail);
   // attach makes |connection| the device's live one; an older connection of
   // the same device is dropped and the duplicate recorded.
   void attach(const std::shared_ptr<Connection> &connection);
@@ -82,6 +91,7 @@ struct DeviceGateway::Impl {
   TrustStore &trust;
   Narrator &narrator;
   net::TlsIdentity identity;
+  ConnectionLimitSettings limit_settings;
   GatewayServices services;
   int ssl_index;
   asio::io_context io;
@@ -96,13 +106,12 @@ namespace {
 
 class Connection : public std::enable_shared_from_this<Connection> {
 public:
-  Connection(tcp::socket socket, Tenant &tenant, DeviceGateway::Impl &gateway)
+  Connection(tcp::socket socket, Tenant &tenant, DeviceGateway::Impl &gateway,
+             std::shared_ptr<ConnectionLimits::Place> place, const tcp::endpoint &peer)
       : stream_(std::move(socket), tenant.native.get()), deadline_(stream_.get_executor()),
-        tenant_(tenant), gateway_(gateway) {
-    boost::system::error_code ignored;
-    auto endpoint = stream_.socket().remote_endpoint(ignored);
+        tenant_(tenant), gateway_(gateway), place_(std::move(place)) {
     identity_.hub = tenant.name;
-    identity_.peer_address = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+    identity_.peer_address = peer.address().to_string() + ":" + std::to_string(peer.port());
     connect_deadline_ = std::chrono::steady_clock::now() + kConnectDeadline;
   }
 
@@ -218,6 +227,7 @@ private:
                    [self, step = std::move(step)] { self->run_late(step); });
     });
     judged_.reset(); // the identity keeps what the session needs
+    place_->authenticated();
     release_peer_chain(stream_.native_handle());
     arm_deadline_at(connect_deadline_); // CONNECT must follow, within the same total
     do_read();
@@ -398,6 +408,7 @@ private:
   asio::steady_timer deadline_;
   Tenant &tenant_;
   DeviceGateway::Impl &gateway_;
+  std::shared_ptr<ConnectionLimits::Place> place_; // its share of the hub's limits
   DeviceIdentity identity_;
   std::unique_ptr<ChainJudgement> judged_; // during the handshake only
   bool reading_ = false, closing_ = false, shut_down_ = false, finished_ = false;
@@ -423,15 +434,49 @@ void DeviceGateway::Impl::do_accept(Tenant &tenant) {
                                                            boost::system::error_code error,
                                                            tcp::socket socket) {
     if (!error)
-      std::make_shared<Connection>(std::move(socket), tenant, *this)->start();
+      on_accepted(tenant, std::move(socket));
     if (!tenant.acceptor->is_open())
       return;
     if (tenant.backoff->after_accept(error, [this, &tenant] { do_accept(tenant); }))
-      narrator.refuse("limit_exceeded", "[" + tenant.name + "] cannot accept device connections (" +
-                                            error.message() +
-                                            "): accepting pauses and retries, up to 1 s apart, "
-                                            "until descriptors are free again");
+      report_accept_trouble(tenant, "accept_paused",
+                            "cannot accept device connections (" + error.message() +
+                                "): accepting pauses and retries, up to 1 s apart, until "
+                                "descriptors are free again");
   });
+}
+
+void DeviceGateway::Impl::on_accepted(Tenant &tenant, tcp::socket socket) {
+  boost::system::error_code error;
+  tcp::endpoint peer = socket.remote_endpoint(error);
+  if (error)
+    return; // the peer is already gone
+  auto place = tenant.limits->admit(peer.address().to_string());
+  if (place) {
+    std::make_shared<Connection>(std::move(socket), tenant, *this, std::move(place.value()), peer)
+        ->start();
+    return;
+  }
+  socket.close(error);
+  ++tenant.refused_since_report;
+  auto when = std::chrono::steady_clock::now();
+  if (when - tenant.last_report < std::chrono::seconds(1))
+    return;
+  std::string also = tenant.refused_since_report > 1
+                         ? " (" + std::to_string(tenant.refused_since_report) +
+                               " connections closed over limits since the last report)"
+                         : "";
+  tenant.last_report = when;
+  tenant.refused_since_report = 0;
+  report_accept_trouble(tenant, "refused", place.error().detail() + also);
+}
+
+void DeviceGateway::Impl::report_accept_trouble(Tenant &tenant, const std::string &kind,
+                                                const std::string &detail) {
+  try {
+    registry.add_event_later({0, tenant.name, now(), kind, "limit_exceeded", "", detail});
+  } catch (const std::exception &) { // out of descriptors, the log may fail too
+  }
+  narrator.refuse("limit_exceeded", "[" + tenant.name + "] " + detail);
 }
 
 void DeviceGateway::Impl::attach(const std::shared_ptr<Connection> &connection) {
@@ -541,8 +586,9 @@ std::shared_ptr<Connection> DeviceGateway::Impl::live(const std::string &key) {
 }
 
 DeviceGateway::DeviceGateway(registry::HubRegistry &registry, TrustStore &trust,
-                             Narrator &narrator, const net::TlsIdentity &identity)
-    : impl_(std::make_unique<Impl>(registry, trust, narrator, identity)) {}
+                             Narrator &narrator, const net::TlsIdentity &identity,
+                             ConnectionLimitSettings limits)
+    : impl_(std::make_unique<Impl>(registry, trust, narrator, identity, limits)) {}
 
 DeviceGateway::~DeviceGateway() { stop(); }
 
@@ -555,6 +601,7 @@ std::uint16_t DeviceGateway::listen(const std::string &hub, std::uint16_t port) 
   tenant->acceptor = std::make_unique<tcp::acceptor>(
       impl_->io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   tenant->backoff = std::make_unique<net::AcceptBackoff>(impl_->io.get_executor());
+  tenant->limits = std::make_shared<ConnectionLimits>(impl_->limit_settings);
   std::uint16_t chosen = tenant->acceptor->local_endpoint().port();
   impl_->do_accept(*tenant);
   impl_->tenants.push_back(std::move(tenant));

@@ -13,6 +13,7 @@
 
 #include "core/error.hpp"
 #include "core/narrator.hpp"
+#include "hub/connection_limits.hpp"
 #include "hub/trust_store.hpp"
 #include "net/tls_context.hpp"
 #include "registry/hub_registry.hpp"
@@ -25,8 +26,9 @@ public:
   // gateway's lifetime).
   // Device authentication reads |trust|'s snapshots only; an operator's
   // change there re-decides every live session of that hub at once.
+  // Each hub's listener holds connections within |limits|.
   DeviceGateway(registry::HubRegistry &registry, TrustStore &trust, Narrator &narrator,
-                const net::TlsIdentity &identity);
+                const net::TlsIdentity &identity, ConnectionLimitSettings limits = {});
   ~DeviceGateway();
 
   // listen opens 127.0.0.1:|port| (0 = ephemeral) for |hub|; returns the port.

@@ -153,7 +153,8 @@ void serve_hub(const std::string &state_dir, const ServeOptions &options, Narrat
   TrustStore trust(registry);
 
   // Devices: one MQTT-over-TLS listener per named hub, on every core.
-  DeviceGateway gateway(registry, trust, narrator, {server_cert.get(), &chain, tls_key.get()});
+  DeviceGateway gateway(registry, trust, narrator, {server_cert.get(), &chain, tls_key.get()},
+                        options.connections);
   trust.set_listener([&](const std::string &hub) { gateway.end_sessions_no_longer_admitted(hub); });
   for (const auto &hub : registry.hub_names()) {
     std::uint16_t port = gateway.listen(hub, 0);

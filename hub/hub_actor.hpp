@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/narrator.hpp"
+#include "hub/connection_limits.hpp"
 
 namespace chainlab::hub {
 
@@ -24,6 +25,9 @@ struct ServeOptions {
   std::chrono::seconds code_lifetime{3600};
   // Events kept per hub (the oldest go first); 0 keeps them all.
   std::size_t event_retention = 0;
+  // Device connections held per hub, and per peer address before they
+  // authenticate (a client that never finishes its handshakes).
+  ConnectionLimitSettings connections;
 };
 // serve_hub runs the service API until SIGINT/SIGTERM; the chosen port is
 // written to <state>/api.port.

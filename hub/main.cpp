@@ -29,6 +29,15 @@ int main(int argc, char **argv) {
   serve->add_option("--event-retention", serve_options.event_retention,
                     "events kept per hub, the oldest dropped first (0 = keep all)")
       ->capture_default_str();
+  serve->add_option("--max-connections", serve_options.connections.max_connections,
+                    "device connections each hub holds at most; more are closed at once")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve->add_option("--max-unauthenticated-per-address",
+                    serve_options.connections.max_unauthenticated_per_address,
+                    "connections one peer address may hold before they authenticate")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   serve->add_option("--code-lifetime", code_lifetime,
                     "seconds a CA verification code stays usable")
       ->check(CLI::PositiveNumber)

@@ -37,14 +37,16 @@ expect_refusal() {
 
 # start_hub_service NAME...: initialise the hub service with these named hubs and
 # serve it; sets hub_pid and hub_fp. Serving again reuses the state.
-# HUB_LAUNCH, if set, prefixes the serving command (e.g. a prlimit).
+# HUB_LAUNCH, if set, prefixes the serving command (e.g. a prlimit);
+# HUB_SERVE_ARGS, if set, are more options for `hub serve`.
 start_hub_service() {
   if [ ! -d "$work/hub" ]; then
     "$bin/hub" --state "$work/hub" init >/dev/null
     for name in "$@"; do "$bin/hub" --state "$work/hub" create --name "$name" >/dev/null 2>&1; done
   fi
   rm -f "$work/hub/api.port"
-  ${HUB_LAUNCH:-} "$bin/hub" --state "$work/hub" serve >>"$work/hub.log" 2>&1 &
+  # shellcheck disable=SC2086 # HUB_SERVE_ARGS is a list of words
+  ${HUB_LAUNCH:-} "$bin/hub" --state "$work/hub" serve ${HUB_SERVE_ARGS:-} >>"$work/hub.log" 2>&1 &
   hub_pid=$!
   pids+=($hub_pid)
   for _ in $(seq 100); do [ -s "$work/hub/api.port" ] && break; sleep 0.1; done

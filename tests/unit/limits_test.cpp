@@ -3,6 +3,7 @@
 
 #include "core/secrets.hpp"
 #include "est/codec.hpp"
+#include "hub/connection_limits.hpp"
 #include "hub/device_json.hpp"
 #include "pki/encoding.hpp"
 #include "pki/inspect.hpp"
@@ -99,6 +100,39 @@ TEST(ScenarioFile, NumberOverflowIsConfigInvalidNamingTheFile) {
     EXPECT_EQ(error.reason(), Reason::config_invalid);
     EXPECT_NE(error.detail().find("big.json"), std::string::npos) << error.detail();
   }
+}
+
+TEST(ConnectionLimits, OneAddressCannotHoldMoreUnauthenticatedThanItsShare) {
+  auto limits = std::make_shared<hub::ConnectionLimits>(hub::ConnectionLimitSettings{10, 2});
+  auto first = limits->admit("10.0.0.1"), second = limits->admit("10.0.0.1");
+  ASSERT_TRUE(first && second);
+  auto third = limits->admit("10.0.0.1");
+  ASSERT_FALSE(third);
+  EXPECT_EQ(third.error().reason(), Reason::limit_exceeded);
+  EXPECT_NE(third.error().detail().find("--max-unauthenticated-per-address 2"), std::string::npos)
+      << third.error().detail();
+  EXPECT_TRUE(limits->admit("10.0.0.2")) << "another address has its own share";
+  first.value()->authenticated(); // a device that authenticated frees its address's share
+  EXPECT_EQ(limits->unauthenticated("10.0.0.1"), 1u);
+  EXPECT_TRUE(limits->admit("10.0.0.1"));
+}
+
+TEST(ConnectionLimits, TheHubHoldsAtMostItsMaximumAndFreesPlacesOnClose) {
+  auto limits = std::make_shared<hub::ConnectionLimits>(hub::ConnectionLimitSettings{3, 3});
+  std::vector<std::shared_ptr<hub::ConnectionLimits::Place>> held;
+  for (const char *address : {"10.0.0.1", "10.0.0.2", "10.0.0.3"}) {
+    auto place = limits->admit(address);
+    ASSERT_TRUE(place);
+    place.value()->authenticated();
+    held.push_back(place.value());
+  }
+  auto over = limits->admit("10.0.0.4");
+  ASSERT_FALSE(over);
+  EXPECT_NE(over.error().detail().find("--max-connections 3"), std::string::npos);
+  held.pop_back(); // a connection closes
+  EXPECT_EQ(limits->open(), 2u);
+  EXPECT_TRUE(limits->admit("10.0.0.4"));
+  EXPECT_EQ(limits->unauthenticated("10.0.0.1"), 0u);
 }
 
 } // namespace
