@@ -18,6 +18,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 # serve ROLE DIR: start an EST server in the background, print its port.
 serve() {
+  rm -f "$2/est.port" # a restart must not read the last run's port
   "$bin/$1" --state "$2" serve >"$2.log" 2>&1 &
   echo $! >>"$work/.server-pids"
   for _ in $(seq 100); do [ -s "$2/est.port" ] && break; sleep 0.1; done
