@@ -35,6 +35,10 @@ constexpr auto kConnectDeadline = std::chrono::seconds(10);
 constexpr auto kShutdownDeadline = std::chrono::seconds(2);
 // A device that does not read its messages is cut off, not buffered for.
 constexpr std::size_t kMaxQueuedWrites = 256;
+// Past this many waiting writes the hub stops reading from the device, so a
+// device that sends without reading is slowed down (its own PUBACKs wait),
+// not cut off; reading resumes as the queue drains.
+constexpr std::size_t kPauseReadingAtWrites = 128;
 // What a device may send between CONNECT and CONNACK (held, not processed).
 constexpr std::size_t kMaxHeldBytes = 64 * 1024;
 constexpr std::size_t kKeptInboundCapacity = 4096;
@@ -257,15 +261,23 @@ private:
     contain([&] { handle(step(*session_)); });
     if (was_admitting && session_->connected())
       now_connected();
-    if (was_admitting && !closing_)
-      process_inbound(); // packets that arrived while CONNECT was being admitted
+    // Packets that arrived while CONNECT was being admitted, or while too
+    // many messages waited for the disk, are taken up again.
+    if ((was_admitting || paused_) && !closing_)
+      process_inbound();
+  }
+
+  // must_pause: back-pressure. Too many of this device's messages wait for
+  // the disk, or too many packets for it wait to be written.
+  bool must_pause() const {
+    return session_->saturated() || writes_.size() >= kPauseReadingAtWrites;
   }
 
   // process_inbound hands every complete packet to the session, holding
   // back what follows a CONNECT until its admission lands.
   void process_inbound() {
     contain([&] {
-      while (!closing_ && !session_->admitting()) {
+      while (!closing_ && !session_->admitting() && !(paused_ = must_pause())) {
         auto frame = mqtt::read_frame(inbound_);
         if (frame.status != mqtt::Frame::Status::complete)
           break;
@@ -290,8 +302,13 @@ private:
     else if (inbound_.size() > kMaxHeldBytes)
       return refuse_flood();
     // The read stays pending while an admission is on its way: it holds the
-    // connection, and it hears a device that gives up.
-    if (!reading_)
+    // connection, and it hears a device that gives up. Under back-pressure
+    // nothing more is read: the device's TCP window closes instead.
+    paused_ = paused_ || must_pause();
+    // A paused connection has no read in flight to keep it alive, so it
+    // holds itself until it reads again or ends.
+    held_while_paused_ = paused_ ? shared_from_this() : nullptr;
+    if (!reading_ && !paused_)
       do_read();
   }
 
@@ -372,6 +389,8 @@ private:
     if (error)
       return finish();
     writes_.pop_front();
+    if (paused_ && writes_.size() == kPauseReadingAtWrites / 2 && !closing_)
+      process_inbound(); // drained enough: read again
     if (!writes_.empty())
       return do_write();
     if (closing_)
@@ -389,6 +408,7 @@ private:
   }
 
   void finish() {
+    auto released = std::move(held_while_paused_); // |this| may go when this returns
     if (finished_)
       return;
     finished_ = true;
@@ -412,6 +432,8 @@ private:
   DeviceIdentity identity_;
   std::unique_ptr<ChainJudgement> judged_; // during the handshake only
   bool reading_ = false, closing_ = false, shut_down_ = false, finished_ = false;
+  bool paused_ = false; // not reading: back-pressure (see must_pause)
+  std::shared_ptr<Connection> held_while_paused_;
   std::chrono::steady_clock::time_point connect_deadline_;
   std::optional<DeviceSession> session_;
   std::vector<std::uint8_t> inbound_;

@@ -142,18 +142,22 @@ SessionOutput DeviceSession::on_publish(const mqtt::Publish &publish) {
   SessionOutput out;
   if (starts_with(topic, own + "messages/events/") || topic == own + "messages/events") {
     // The PUBACK waits until the message is on disk: acknowledged means kept.
-    std::function<void(bool)> durable;
-    if (publish.qos == 1)
-      durable = [late = late_, id = publish.packet_id](bool kept) {
-        late([kept, id](DeviceSession &) {
-          return kept ? SessionOutput{{mqtt::Puback{id}}, false} : SessionOutput{{}, true};
-        });
-      };
-    else
-      durable = [](bool) {};
+    // QoS 0 messages are counted too, so that neither kind can queue
+    // without bound behind the disk.
+    auto durable = [late = late_, qos = publish.qos, id = publish.packet_id](bool kept) {
+      late([kept, qos, id](DeviceSession &session) {
+        --session.awaiting_disk_;
+        if (!kept)
+          return SessionOutput{{}, true};
+        return qos == 1 ? SessionOutput{{mqtt::Puback{id}}, false} : SessionOutput{};
+      });
+    };
+    ++awaiting_disk_; // before the write: its completion may run at once
     auto recorded = services_.record_telemetry(identity_, topic, publish.payload, durable);
-    if (!recorded)
+    if (!recorded) {
+      --awaiting_disk_; // not taken: |durable| never runs
       return refuse_and_close(recorded.error());
+    }
     return out;
   } else if (starts_with(topic, "$iothub/twin/GET/")) {
     out.send.push_back(mqtt::Publish{"$iothub/twin/res/200/?$rid=" + request_id(topic),

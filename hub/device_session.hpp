@@ -82,6 +82,11 @@ using LateOutput = std::function<void(LateStep)>;
 
 class DeviceSession {
 public:
+  // Messages of one device that may wait for the disk at once; past this,
+  // the transport stops reading from the device until some have landed
+  // (back-pressure, not a refusal: the session stays up).
+  static constexpr std::size_t kMaxAwaitingDisk = 64;
+
   DeviceSession(DeviceIdentity identity, SessionServices &services, LateOutput late);
 
   SessionOutput on_packet(const mqtt::Packet &packet);
@@ -100,6 +105,9 @@ public:
   // later packets wait until it lands.
   bool admitting() const { return admitting_; }
   SessionOutput on_admission(const Result<bool> &admitted);
+  // saturated: kMaxAwaitingDisk messages wait for the disk; read no more.
+  bool saturated() const { return awaiting_disk_ >= kMaxAwaitingDisk; }
+  std::size_t awaiting_disk() const { return awaiting_disk_; }
   std::chrono::seconds keep_alive() const { return keep_alive_; }
   const DeviceIdentity &identity() const { return identity_; }
 
@@ -119,6 +127,7 @@ private:
   std::chrono::seconds keep_alive_{60};
   std::set<std::string> subscriptions_;
   std::uint16_t next_packet_id_ = 1;
+  std::size_t awaiting_disk_ = 0; // telemetry taken, not yet durable
 };
 
 // parse_username reads "{host}/{deviceId}/?api-version=..." (host may carry

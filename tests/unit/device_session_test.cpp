@@ -212,12 +212,31 @@ TEST_F(DeviceSessionTest, TelemetryAtQos0And1) {
   EXPECT_EQ(services_.telemetry[0].second, "{\"t\":1}");
   ASSERT_EQ(services_.waiting_for_disk.size(), 2u);
   services_.waiting_for_disk[0](true);
-  EXPECT_TRUE(late_.empty()); // QoS 0: nothing to acknowledge
+  ASSERT_EQ(late_.size(), 1u);
+  EXPECT_TRUE(late_[0].send.empty()); // QoS 0: nothing to acknowledge
+  late_.clear();
   services_.waiting_for_disk[1](true);
   ASSERT_EQ(late_.size(), 1u);
   ASSERT_EQ(late_[0].send.size(), 1u);
   EXPECT_EQ(std::get<mqtt::Puback>(late_[0].send[0]).packet_id, 9);
   EXPECT_FALSE(late_[0].close);
+}
+
+TEST_F(DeviceSessionTest, SaturatesWhenTooManyMessagesWaitForTheDiskAndRecovers) {
+  connect();
+  const std::string topic = "devices/widget-001/messages/events/";
+  for (std::uint16_t id = 1; id <= DeviceSession::kMaxAwaitingDisk; ++id) {
+    EXPECT_FALSE(session_.session.saturated()) << "after " << id - 1 << " messages";
+    session_.on_packet(mqtt::Publish{topic, "x", std::uint8_t(id % 2), false, false, id});
+  }
+  EXPECT_TRUE(session_.session.saturated()) << "QoS 0 and 1 both count";
+  EXPECT_TRUE(session_.session.connected()) << "back-pressure is not a refusal";
+  services_.waiting_for_disk[0](true);
+  EXPECT_FALSE(session_.session.saturated());
+  EXPECT_EQ(session_.session.awaiting_disk(), DeviceSession::kMaxAwaitingDisk - 1);
+  for (std::size_t i = 1; i < services_.waiting_for_disk.size(); ++i)
+    services_.waiting_for_disk[i](true);
+  EXPECT_EQ(session_.session.awaiting_disk(), 0u);
 }
 
 TEST_F(DeviceSessionTest, AMessageThatCouldNotBeWrittenIsNeverAcknowledged) {
