@@ -10,23 +10,7 @@ import socket
 import ssl
 import sys
 
-
-def varint(n):
-    out = bytearray()
-    while True:
-        byte, n = n % 128, n // 128
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def string(s):
-    data = s.encode()
-    return len(data).to_bytes(2, "big") + data
-
-
-def packet(first, body):
-    return bytes([first]) + varint(len(body)) + body
+from mqtt_wire import packet, string
 
 
 def read_packet(stream):

@@ -15,25 +15,9 @@ import ssl
 import sys
 import time
 
+from mqtt_wire import packet, string
+
 STALL = 1.5  # seconds without progress that count as the hub having paused
-
-
-def varint(n):
-    out = bytearray()
-    while True:
-        byte, n = n % 128, n // 128
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def string(s):
-    data = s.encode()
-    return len(data).to_bytes(2, "big") + data
-
-
-def packet(first, body):
-    return bytes([first]) + varint(len(body)) + body
 
 
 class Device:
