@@ -31,28 +31,45 @@ HubClient::HubClient(const std::string &state_dir, HubEndpoint endpoint, Narrato
 
 HubClient::~HubClient() = default;
 
-void HubClient::write(const mqtt::Packet &packet) { connection_->write(mqtt::encode(packet)); }
+void HubClient::write(const mqtt::Packet &packet) {
+  connection_->write(mqtt::encode(packet));
+  last_write_ = std::chrono::steady_clock::now();
+}
+
+std::optional<mqtt::Packet> HubClient::next_buffered() {
+  auto frame = mqtt::read_frame(inbound_);
+  if (frame.status != mqtt::Frame::Status::complete)
+    return std::nullopt;
+  auto packet = mqtt::decode_packet(
+      frame.first_byte, std::span(inbound_).subspan(frame.header_size, frame.remaining_length));
+  inbound_.erase(inbound_.begin(), inbound_.begin() + long(frame.total_size()));
+  if (!packet)
+    throw Error(Reason::peer_refused, "the hub sent a malformed packet: " + packet.error().detail());
+  if (auto *publish = std::get_if<mqtt::Publish>(&packet.value())) {
+    if (publish->qos == 1)
+      write(mqtt::Puback{publish->packet_id});
+    if (on_publish_) {
+      on_publish_(*publish);
+    } else {
+      received_.push_back(publish->payload);
+      narrator_.say("<- hub: cloud-to-device message: " + publish->payload);
+    }
+  }
+  return packet.value();
+}
+
+void HubClient::read_more(std::chrono::milliseconds timeout) {
+  auto bytes = connection_->read_some(timeout);
+  inbound_.insert(inbound_.end(), bytes.begin(), bytes.end());
+}
 
 mqtt::Packet HubClient::await(bool (*wanted)(const mqtt::Packet &),
                               std::chrono::milliseconds timeout, const std::string &what) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
-    auto frame = mqtt::read_frame(inbound_);
-    if (frame.status == mqtt::Frame::Status::complete) {
-      auto packet = mqtt::decode_packet(
-          frame.first_byte, std::span(inbound_).subspan(frame.header_size, frame.remaining_length));
-      inbound_.erase(inbound_.begin(), inbound_.begin() + long(frame.total_size()));
-      if (!packet)
-        throw Error(Reason::peer_refused, "the hub sent a malformed packet: " +
-                                              packet.error().detail());
-      if (auto *publish = std::get_if<mqtt::Publish>(&packet.value())) {
-        received_.push_back(publish->payload);
-        narrator_.say("<- hub: cloud-to-device message: " + publish->payload);
-        if (publish->qos == 1)
-          write(mqtt::Puback{publish->packet_id});
-      }
-      if (wanted(packet.value()))
-        return packet.value();
+    if (auto packet = next_buffered()) {
+      if (wanted(*packet))
+        return *packet;
       continue;
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -60,8 +77,7 @@ mqtt::Packet HubClient::await(bool (*wanted)(const mqtt::Packet &),
     if (left.count() <= 0)
       throw Error(Reason::peer_refused, "no " + what + " from the hub within " +
                                             std::to_string(timeout.count()) + " ms");
-    auto bytes = connection_->read_some(left);
-    inbound_.insert(inbound_.end(), bytes.begin(), bytes.end());
+    read_more(left);
   }
 }
 
@@ -82,9 +98,14 @@ void HubClient::connect() {
       net::TlsIdentity{certificate_.get(), &intermediates_, key_.get()});
   if (misbehaviour_.allow_weak_crypto)
     narrator_.say("misbehaves: lowers its own TLS security level to use weak crypto");
-  tls_ = std::make_unique<net::PinnedClientContext>(endpoint_.pinned_fingerprint, endpoint_.host,
-                                                    identity_.get(),
-                                                    misbehaviour_.allow_weak_crypto ? 0 : -1);
+  if (misbehaviour_.skip_hub_verification)
+    narrator_.say("misbehaves: will trust any hub certificate");
+  if (misbehaviour_.skip_host_check)
+    narrator_.say("misbehaves: will not check the hub certificate's host name");
+  tls_ = std::make_unique<net::PinnedClientContext>(
+      endpoint_.pinned_fingerprint, endpoint_.host, identity_.get(),
+      misbehaviour_.allow_weak_crypto ? 0 : -1,
+      net::ServerChecks{!misbehaviour_.skip_hub_verification, !misbehaviour_.skip_host_check});
   std::string where = endpoint_.host + ":" + std::to_string(endpoint_.port);
   narrator_.say("-> hub at " + where + ": TLS with client certificate " + config_.subject +
                 " and its " + std::to_string(intermediates_.size()) +
@@ -109,7 +130,7 @@ void HubClient::connect() {
     connect.client_id = misbehaviour_.client_id;
   }
   connect.username = where + "/" + connect.client_id + "/?api-version=2021-04-12";
-  connect.keep_alive = 60;
+  connect.keep_alive = endpoint_.keep_alive;
   write(connect);
   mqtt::Packet reply;
   try {
@@ -144,10 +165,43 @@ void HubClient::send_telemetry(const std::string &payload) {
   narrator_.say("-> hub: telemetry " + payload + " (acknowledged, QoS 1)");
 }
 
+std::string HubClient::device_id() const {
+  return pki::common_name(X509_get_subject_name(certificate_.get())).value_or("");
+}
+
 void HubClient::subscribe_cloud_to_device() {
-  std::string filter =
-      "devices/" + pki::common_name(X509_get_subject_name(certificate_.get())).value_or("") +
-      "/messages/devicebound/#";
+  subscribe("devices/" + device_id() + "/messages/devicebound/#");
+}
+
+void HubClient::publish(const std::string &topic, const std::string &payload) {
+  write(mqtt::Publish{topic, payload, 0, false, false, 0});
+}
+
+void HubClient::on_publish(std::function<void(const mqtt::Publish &)> handler) {
+  on_publish_ = std::move(handler);
+}
+
+void HubClient::serve(std::chrono::milliseconds duration) {
+  using std::chrono::steady_clock;
+  auto deadline = steady_clock::now() + duration;
+  auto keep_alive = std::chrono::seconds(endpoint_.keep_alive);
+  while (steady_clock::now() < deadline) {
+    while (next_buffered()) {
+    }
+    auto now = steady_clock::now();
+    // Ping a little early, so that the PINGREQ lands within the keep-alive.
+    auto ping_at = last_write_ + keep_alive * 3 / 4;
+    if (endpoint_.keep_alive > 0 && now >= ping_at) {
+      write(mqtt::Pingreq{});
+      continue;
+    }
+    auto until = endpoint_.keep_alive > 0 ? std::min(deadline, ping_at) : deadline;
+    read_more(std::max(std::chrono::duration_cast<std::chrono::milliseconds>(until - now),
+                       std::chrono::milliseconds(1)));
+  }
+}
+
+void HubClient::subscribe(const std::string &filter) {
   write(mqtt::Subscribe{next_packet_id_++, {{filter, 1}}});
   auto reply = await([](const mqtt::Packet &p) { return std::holds_alternative<mqtt::Suback>(p); },
                      kReplyTimeout, "SUBACK");

@@ -2,9 +2,14 @@
 // leaves it; the CA that installs it signs its CSR over EST.
 #include <iostream>
 
+#include "core/error.hpp"
+#include "pki/encoding.hpp"
+#include "pki/inspect.hpp"
+
 #include "cli/run_main.hpp"
 #include "cli/show_identity.hpp"
 #include "device/device_actor.hpp"
+#include "device/device_loop.hpp"
 #include "device/fleet_load.hpp"
 #include "device/hub_client.hpp"
 
@@ -79,6 +84,68 @@ void add_fleet_commands(CLI::App &app, std::string &state) {
       std::cout << device::report_json(report) << std::endl;
     else
       device::print_report(report, std::cout);
+  });
+}
+
+// `device --state DIR run`: the long-lived device (and the conformance
+// suite's reference device under test).
+void add_run_command(CLI::App &app, std::string &state) {
+  static device::DeviceRunOptions options;
+  static std::string est_url, est_secret, est_fingerprint, hub_ca;
+  static double telemetry_seconds = 5, run_seconds = 0;
+  auto *run = app.add_subcommand("run", "stay connected: telemetry, methods, twin, reconnects");
+  run->add_option("--id", options.device_id, "first boot: device ID (the certificate's CN)");
+  run->add_option("--backend", options.backend, "first boot: pkcs11 or file")
+      ->check(CLI::IsMember({"pkcs11", "file"}))
+      ->capture_default_str();
+  run->add_option("--key-type", options.key_type, "first boot: ec-p256, ec-p384, rsa-2048, rsa-3072")
+      ->check(CLI::IsMember({"ec-p256", "ec-p384", "rsa-2048", "rsa-3072"}))
+      ->capture_default_str();
+  run->add_option("--est-url", est_url, "first boot: https://HOST:PORT/.well-known/est");
+  run->add_option("--est-secret", est_secret, "first boot: one-time enrolment secret");
+  run->add_option("--est-fingerprint", est_fingerprint, "first boot: the CA's SHA-256 fingerprint");
+  run->add_option("--hub-port", options.hub.port, "the hub's MQTT port")->required();
+  run->add_option("--hub-host", options.hub.host, "hub host name")->capture_default_str();
+  auto *pin = run->add_option("--hub-fingerprint", options.hub.pinned_fingerprint,
+                              "SHA-256 fingerprint of the hub's CA (pinned)");
+  run->add_option("--hub-ca", hub_ca, "PEM file of the hub's CA (pinned)")->excludes(pin);
+  run->add_option("--keep-alive", options.hub.keep_alive, "MQTT keep-alive seconds")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  run->add_option("--telemetry-seconds", telemetry_seconds, "seconds between telemetry messages")
+      ->check(CLI::Range(0.05, 86400.0))
+      ->capture_default_str();
+  run->add_option("--run-seconds", run_seconds, "stop after this long (0: until SIGTERM)")
+      ->check(CLI::Range(0.0, 31536000.0));
+  auto *broken = "Misbehaviour (the conformance suite's broken reference devices)";
+  run->add_flag("--skip-hub-verification", options.misbehaviour.skip_hub_verification,
+                "trust any hub certificate")->group(broken);
+  run->add_flag("--skip-host-check", options.misbehaviour.skip_host_check,
+                "accept a hub certificate for another host name")->group(broken);
+  run->add_flag("--no-backoff", options.no_backoff, "reconnect at once, forever")->group(broken);
+  run->add_flag("--omit-intermediates", options.misbehaviour.omit_intermediates,
+                "present the certificate without its chain")->group(broken);
+  run->add_option("--client-id", options.misbehaviour.client_id, "claim another client ID")
+      ->group(broken);
+  run->add_flag("--weak-csr-key", options.weak_csr_key, "first boot: an RSA-1024 key in the CSR")
+      ->group(broken);
+  run->callback([&] {
+    if (!hub_ca.empty())
+      options.hub.pinned_fingerprint = pki::sha256_fingerprint(
+          pki::parse_certificate(pki::read_file(hub_ca), hub_ca).get());
+    if (options.hub.pinned_fingerprint.empty())
+      throw Error(Reason::config_invalid, "device run: give --hub-ca or --hub-fingerprint");
+    if (!est_url.empty()) {
+      actor::EnrolmentRequest request;
+      device::parse_est_url(est_url, request.parent);
+      request.parent.pinned_fingerprint = est_fingerprint;
+      request.secret = est_secret;
+      options.enrolment = request;
+    }
+    options.telemetry_every = std::chrono::milliseconds(long(telemetry_seconds * 1000));
+    options.run_for = std::chrono::milliseconds(long(run_seconds * 1000));
+    Narrator narrator(options.device_id.empty() ? "device" : options.device_id, std::cout);
+    device::run_device(state, options, narrator);
   });
 }
 
@@ -175,6 +242,7 @@ int main(int argc, char **argv) {
   });
 
   add_fleet_commands(app, state);
+  add_run_command(app, state);
 
   app.add_subcommand("show", "print the device identity, chain and key location")
       ->callback([&] { cli::show_identity(state, std::cout); });

@@ -121,33 +121,57 @@ void init_ca(InitOptions options, Narrator &narrator) {
                pki::sha256_fingerprint(authority.certificate()));
 }
 
+struct EstService::Impl {
+  Impl(const std::string &state_dir, std::uint16_t port, Narrator &narrator_in, const Front &front)
+      : narrator(narrator_in), ca(state_dir, narrator),
+        authority(front ? front(ca.authority) : ca.authority),
+        tls_key(ca.store->load_key(actor::kTlsKeyLabel)),
+        tls_cert(ensure_tls_certificate(ca.state, ca.authority, tls_key.get())),
+        tls_chain(ca.state.chain_to_root()),
+        context(net::make_server_context({tls_cert.get(), &tls_chain, tls_key.get()},
+                                         ca.authority.certificate())),
+        server(
+            context.get(),
+            [this](const HttpRequest &request, const net::PeerInfo &peer) {
+              est::Requester requester{peer.address, peer.client_cert.get(),
+                                       peer.client_cert_error};
+              return est::handle_request(authority, request, requester);
+            },
+            "127.0.0.1", port, [this](const HttpRequest &request, const std::string &what) {
+              narrator.refuse("internal_error", request.method + " " +
+                                                    request.target.substr(0, 200) +
+                                                    " failed inside the EST server (" + what +
+                                                    "); answered 500, serving on");
+            }) {}
+  Narrator &narrator;
+  OpenCa ca;
+  est::Authority &authority;
+  ossl::Ptr<EVP_PKEY> tls_key;
+  ossl::Ptr<X509> tls_cert;
+  pki::CertList tls_chain;
+  ossl::Ptr<SSL_CTX> context;
+  net::HttpsServer server;
+};
+
+EstService::EstService(const std::string &state_dir, std::uint16_t port, Narrator &narrator,
+                       Front front)
+    : impl_(std::make_unique<Impl>(state_dir, port, narrator, front)) {}
+EstService::~EstService() = default;
+std::uint16_t EstService::port() const { return impl_->server.port(); }
+std::string EstService::fingerprint() const {
+  return pki::sha256_fingerprint(impl_->ca.authority.certificate());
+}
+std::string EstService::key_location() const { return impl_->ca.store->describe(); }
+void EstService::run() { impl_->server.run(); }
+void EstService::stop() { impl_->server.stop(); }
+
 void serve_ca(const std::string &state_dir, std::uint16_t port, Narrator &narrator) {
-  OpenCa ca(state_dir, narrator);
-  auto &state = ca.state;
-  auto &authority = ca.authority;
-  auto tls_key = ca.store->load_key(actor::kTlsKeyLabel);
-  auto tls_cert = ensure_tls_certificate(state, authority, tls_key.get());
-  pki::CertList tls_chain = state.chain_to_root();
-  auto context = net::make_server_context({tls_cert.get(), &tls_chain, tls_key.get()},
-                                          authority.certificate());
-  net::HttpsServer server(
-      context.get(),
-      [&](const HttpRequest &request, const net::PeerInfo &peer) {
-        est::Requester requester{peer.address, peer.client_cert.get(),
-                                 peer.client_cert_error};
-        return est::handle_request(authority, request, requester);
-      },
-      "127.0.0.1", port,
-      [&](const HttpRequest &request, const std::string &what) {
-        narrator.refuse("internal_error", request.method + " " + request.target.substr(0, 200) +
-                                              " failed inside the EST server (" + what +
-                                              "); answered 500, serving on");
-      });
-  pki::write_file_atomically(state.path("est.port"), std::to_string(server.port()) + "\n");
-  narrator.say("EST server listening on https://127.0.0.1:" +
-               std::to_string(server.port()) + "/.well-known/est/ (CA key in " +
-               ca.store->describe() + ")");
-  server.run();
+  EstService service(state_dir, port, narrator);
+  pki::write_file_atomically(actor::StateDir(state_dir).path("est.port"),
+                             std::to_string(service.port()) + "\n");
+  narrator.say("EST server listening on https://127.0.0.1:" + std::to_string(service.port()) +
+               "/.well-known/est/ (CA key in " + service.key_location() + ")");
+  service.run();
   narrator.say("EST server stopped");
 }
 

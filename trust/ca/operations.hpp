@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -14,6 +16,7 @@
 #include "core/error.hpp"
 #include "ossl/ptr.hpp"
 #include "core/narrator.hpp"
+#include "est/authority.hpp"
 
 namespace chainlab::ca {
 
@@ -34,6 +37,27 @@ struct InitOptions {
 // init_ca creates the actor's token and CA key, then either self-signs or
 // enrols at the parent; finally it gives itself an EST server certificate.
 void init_ca(InitOptions options, Narrator &narrator);
+
+// EstService is an initialised CA's EST server on 127.0.0.1:|port| (0 =
+// ephemeral). |front|, when given, stands between the server and the CA
+// (the conformance suite records there what a device sends); it is called
+// once with the CA and must return an authority that outlives the service.
+class EstService {
+public:
+  using Front = std::function<est::Authority &(est::Authority &ca)>;
+  EstService(const std::string &state_dir, std::uint16_t port, Narrator &narrator,
+             Front front = {});
+  ~EstService();
+  std::uint16_t port() const;
+  std::string fingerprint() const; // the CA certificate's, as clients pin it
+  std::string key_location() const; // where the CA key lives, for narration
+  void run();                      // until SIGINT/SIGTERM or stop()
+  void stop();
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // serve_ca runs the EST server until SIGINT/SIGTERM. The chosen port is
 // printed and written to <state>/est.port.

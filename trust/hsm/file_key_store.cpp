@@ -25,6 +25,9 @@ ossl::Ptr<EVP_PKEY> generate_software_key(KeyType type) {
   case KeyType::rsa_3072:
     key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t(3072));
     break;
+  case KeyType::rsa_1024:
+    key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t(1024));
+    break;
   }
   if (!key)
     throw Error(Reason::key_store_failed,

@@ -10,6 +10,7 @@ constexpr std::array kNames = {
     std::pair{KeyType::ec_p384, "ec-p384"},
     std::pair{KeyType::rsa_2048, "rsa-2048"},
     std::pair{KeyType::rsa_3072, "rsa-3072"},
+    std::pair{KeyType::rsa_1024, "rsa-1024"},
 };
 } // namespace
 

@@ -184,7 +184,9 @@ void Pkcs11Session::generate_key_pair(const std::string &label,
   std::vector<unsigned char> id_bytes = id;
   bool is_ec = type == KeyType::ec_p256 || type == KeyType::ec_p384;
   std::vector<unsigned char> curve = type == KeyType::ec_p384 ? kP384 : kP256;
-  CK_ULONG modulus_bits = type == KeyType::rsa_3072 ? 3072 : 2048;
+  CK_ULONG modulus_bits = type == KeyType::rsa_3072   ? 3072
+                          : type == KeyType::rsa_1024 ? 1024
+                                                      : 2048;
   unsigned char exponent[] = {0x01, 0x00, 0x01};
 
   std::vector<CK_ATTRIBUTE> public_template = {

@@ -15,6 +15,8 @@ int accept_and_record(int /*preverify_ok*/, X509_STORE_CTX * /*ctx*/) {
 
 int pinned_verify_callback(X509_STORE_CTX *store_ctx, void *arg) {
   auto &state = *static_cast<PinnedClientContext::PinState *>(arg);
+  if (!state.checks.verify_chain)
+    return 1; // a deliberately broken client trusts anyone
   X509 *leaf = X509_STORE_CTX_get0_cert(store_ctx);
   if (verify_pinned_chain(leaf, X509_STORE_CTX_get0_untrusted(store_ctx), state))
     return 1;
@@ -63,7 +65,9 @@ bool verify_pinned_chain(X509 *leaf, STACK_OF(X509) * presented,
   X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER);
   // chainlab's clock, so an actor whose clock was moved sees what it would.
   X509_VERIFY_PARAM_set_time(param, std::chrono::system_clock::to_time_t(now()));
-  if (state.expected_host == "127.0.0.1")
+  if (!state.checks.check_host)
+    ; // a deliberately broken client accepts any name
+  else if (state.expected_host == "127.0.0.1")
     X509_VERIFY_PARAM_set1_ip_asc(param, state.expected_host.c_str());
   else
     X509_VERIFY_PARAM_set1_host(param, state.expected_host.c_str(), 0);
@@ -98,10 +102,10 @@ ossl::Ptr<SSL_CTX> make_server_context(const TlsIdentity &identity,
 PinnedClientContext::PinnedClientContext(std::string pinned_fingerprint,
                                          std::string expected_host,
                                          const TlsIdentity *client_identity,
-                                         int security_level)
+                                         int security_level, ServerChecks checks)
     : state_(std::make_unique<PinState>(
           PinState{pki::normalise_fingerprint(pinned_fingerprint),
-                   std::move(expected_host), {}})),
+                   std::move(expected_host), {}, checks})),
       context_(SSL_CTX_new(TLS_client_method())) {
   if (state_->fingerprint.size() != 64)
     throw Error(Reason::config_invalid,

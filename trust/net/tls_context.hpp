@@ -28,13 +28,22 @@ struct TlsIdentity {
 ossl::Ptr<SSL_CTX> make_server_context(const TlsIdentity &identity,
                                        X509 *client_ca);
 
+// ServerChecks: what a client checks of the server. Every field is true
+// for a well-behaved client; the misbehaving reference device (the
+// conformance suite's test of itself) turns them off.
+struct ServerChecks {
+  bool verify_chain = true; // the chain up to the pinned CA, with its validity
+  bool check_host = true;   // the certificate names the host we asked for
+};
+
 // PinnedClientContext is a client context whose server check is the pin.
 class PinnedClientContext {
 public:
   // |security_level| overrides OpenSSL's (0 lets a deliberately weak
   // client certificate through, for attack scenarios); -1 keeps it.
   PinnedClientContext(std::string pinned_fingerprint, std::string expected_host,
-                      const TlsIdentity *client_identity = nullptr, int security_level = -1);
+                      const TlsIdentity *client_identity = nullptr, int security_level = -1,
+                      ServerChecks checks = {});
   SSL_CTX *get() const { return context_.get(); }
   // failure says why the last server was not trusted ("" if it was).
   const std::string &failure() const { return state_->failure; }
@@ -43,6 +52,7 @@ public:
     std::string fingerprint; // normalised hex
     std::string expected_host;
     std::string failure;
+    ServerChecks checks;
   };
 
 private:
