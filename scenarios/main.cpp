@@ -5,7 +5,9 @@
 #include <iostream>
 
 #include "cli/run_main.hpp"
+#include "core/error.hpp"
 #include "pki/encoding.hpp"
+#include "scenarios/conformance/suite.hpp"
 #include "scenarios/process.hpp"
 #include "scenarios/report.hpp"
 #include "scenarios/runner.hpp"
@@ -20,6 +22,46 @@ void write_report(const std::string &path, const std::string &content) {
   if (!parent.empty())
     std::filesystem::create_directories(parent);
   pki::write_file_atomically(path, content);
+}
+
+// `scenario conformance`: a device maker's device under test, judged.
+void add_conformance_command(CLI::App &app, const std::string &bin_dir, int &exit_code) {
+  static std::string profile_file, junit_file, json_file;
+  static std::vector<std::string> only;
+  static bool list_checks = false, keep = false;
+  auto *command = app.add_subcommand(
+      "conformance", "run the conformance checks against a device; exit 0 only if all it claims pass");
+  command->add_option("--device", profile_file, "the device profile (JSON)")->check(CLI::ExistingFile);
+  command->add_option("--only", only, "run only these checks (IDs from --list-checks)");
+  command->add_option("--junit", junit_file, "write JUnit XML here (one test case per check)");
+  auto *json_option = command->add_option(
+      "--json", json_file, "write a JSON report to FILE, or to stdout (the transcript then goes to stderr)");
+  json_option->expected(0, 1);
+  command->add_flag("--list-checks", list_checks, "print every check: ID, what it proves, why");
+  command->add_flag("--keep", keep, "keep the working directory for inspection");
+  command->callback([&app, &bin_dir, &exit_code, json_option] {
+    (void)app;
+    if (list_checks) {
+      conformance::print_checks(std::cout);
+      return;
+    }
+    if (profile_file.empty())
+      throw Error(Reason::config_invalid, "scenario conformance: give --device PROFILE.json");
+    auto profile = conformance::load_profile(profile_file);
+    scenario::install_interrupt_handler();
+    bool json_to_stdout = json_option->count() > 0 && json_file.empty();
+    std::ostream &transcript = json_to_stdout ? std::cerr : std::cout;
+    conformance::SuiteOptions options{{only.begin(), only.end()}, bin_dir, keep};
+    auto result = conformance::run_conformance(profile, options, transcript);
+    conformance::print_summary(result, transcript);
+    if (json_to_stdout)
+      std::cout << conformance::json_report(result).dump(2) << std::endl;
+    else if (!json_file.empty())
+      write_report(json_file, conformance::json_report(result).dump(2) + "\n");
+    if (!junit_file.empty())
+      write_report(junit_file, conformance::junit_report(result));
+    exit_code = result.interrupted ? 130 : result.passed() ? cli::kExitOk : cli::kExitRefused;
+  });
 }
 
 } // namespace
@@ -93,6 +135,8 @@ int main(int argc, char **argv) {
       std::cout << loaded.name << "  " << loaded.description << "\n";
     }
   });
+
+  add_conformance_command(app, bin_dir, exit_code);
 
   int parsed = cli::run_main(app, argc, argv, "scenario");
   return parsed != cli::kExitOk ? parsed : exit_code;

@@ -157,9 +157,24 @@ BackgroundProcess::BackgroundProcess(const std::vector<std::string> &argv,
 BackgroundProcess::~BackgroundProcess() { stop(); }
 
 void BackgroundProcess::stop() {
-  if (pid_ > 0)
+  if (pid_ > 0 && exited_) { // reaped already: only what it left behind remains
+    ::kill(-pid_, SIGKILL);
+    forget(pid_);
+  } else if (pid_ > 0) {
     stop_group(pid_);
+  }
   pid_ = -1;
+}
+
+bool BackgroundProcess::exited() {
+  if (pid_ > 0 && !exited_) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      exited_ = true;
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+  }
+  return exited_;
 }
 
 } // namespace chainlab::scenario

@@ -36,11 +36,16 @@ public:
   BackgroundProcess &operator=(const BackgroundProcess &) = delete;
 
   void stop();
+  // exited: whether the process itself has ended (its children may not).
+  bool exited();
+  int exit_code() const { return exit_code_; } // once exited()
   pid_t pid() const { return pid_; }
   const std::string &log_file() const { return log_file_; }
 
 private:
   pid_t pid_ = -1;
+  bool exited_ = false;
+  int exit_code_ = -1;
   std::string log_file_;
 };
 

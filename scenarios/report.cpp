@@ -4,7 +4,6 @@
 #include <sstream>
 
 namespace chainlab::scenario {
-namespace {
 
 std::string xml_escape(const std::string &text) {
   std::string out;
@@ -22,6 +21,9 @@ std::string xml_escape(const std::string &text) {
   }
   return out;
 }
+
+namespace {
+
 
 std::string seconds(std::chrono::milliseconds duration) {
   std::ostringstream out;

@@ -10,6 +10,9 @@
 
 namespace chainlab::scenario {
 
+// xml_escape makes text safe in XML attributes and text (JUnit reports).
+std::string xml_escape(const std::string &text);
+
 nlohmann::json json_report(const std::vector<RunResult> &runs);
 // junit_report: one <testsuite> per scenario, one <testcase> per step.
 std::string junit_report(const std::vector<RunResult> &runs);

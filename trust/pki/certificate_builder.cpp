@@ -50,8 +50,7 @@ void add_profile_extensions(X509 *cert, X509V3_CTX *context,
     add_extension(cert, context, NID_basic_constraints, "critical,CA:FALSE");
     add_extension(cert, context, NID_key_usage, "critical,digitalSignature");
     add_extension(cert, context, NID_ext_key_usage, "serverAuth");
-    add_extension(cert, context, NID_subject_alt_name,
-                  "IP:127.0.0.1,DNS:localhost");
+    add_extension(cert, context, NID_subject_alt_name, plan.subject_alt_name.c_str());
     break;
   case Profile::verification:
     add_extension(cert, context, NID_basic_constraints, "critical,CA:FALSE");

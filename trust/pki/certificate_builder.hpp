@@ -19,6 +19,8 @@ struct CertificatePlan {
   std::optional<long> path_len; // CA profiles only; nullopt = unconstrained
   std::chrono::system_clock::time_point not_before;
   std::chrono::system_clock::time_point not_after;
+  // tls_server only: the names it is valid for (OpenSSL's syntax).
+  std::string subject_alt_name = "IP:127.0.0.1,DNS:localhost";
 };
 
 // signing_digest is SHA-384 for a P-384 issuer key, SHA-256 otherwise.
