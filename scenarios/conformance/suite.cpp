@@ -157,6 +157,8 @@ private:
         record.secret = chain_->issue_secret(observations_.device_id);
       std::string command = expand_command(
           profile_.command, placeholders(plan.kind, dir, hub.port(), impostor.port(), record.secret));
+      // Relative paths in a profile's command resolve against its directory.
+      command = "cd " + expand_command("{state_dir}", {{"state_dir", profile_dir()}}) + " && " + command;
       pki::write_file_atomically(dir + "/command", command + "\n");
       const char *path = std::getenv("PATH");
       scenario::BackgroundProcess device(
@@ -250,6 +252,10 @@ private:
           judge(*check.check, partial).verdict != Verdict::pass)
         return false;
     return !connections.empty();
+  }
+
+  std::string profile_dir() const {
+    return std::filesystem::absolute(profile_.file).parent_path().string();
   }
 
   static constexpr const char *kHubHost = "localhost";
