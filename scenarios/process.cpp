@@ -104,6 +104,14 @@ void stop_group(pid_t group) {
 
 } // namespace
 
+std::string make_private_dir(const std::string &prefix) {
+  const char *base = std::getenv("TMPDIR");
+  std::string pattern = std::string(base ? base : "/tmp") + "/" + prefix + "-XXXXXX";
+  if (!::mkdtemp(pattern.data()))
+    throw Error(Reason::storage_failed, "cannot create a working directory " + pattern);
+  return pattern;
+}
+
 void install_interrupt_handler() {
   struct sigaction action {};
   action.sa_handler = on_signal;

@@ -49,6 +49,10 @@ private:
   std::string log_file_;
 };
 
+// make_private_dir creates a fresh directory $TMPDIR/PREFIX-XXXXXX (mode
+// 0700) and returns its path; Error(storage_failed) if it cannot.
+std::string make_private_dir(const std::string &prefix);
+
 // install_interrupt_handler makes SIGINT/SIGTERM stop every child; the
 // runner then winds down and interrupted() is true.
 void install_interrupt_handler();

@@ -97,13 +97,9 @@ public:
 private:
   // ---- plumbing ----
   void make_work_dir() {
-    const char *base = std::getenv("TMPDIR");
-    std::string pattern =
-        std::string(base ? base : "/tmp") + "/chainlab-scenario-" + scenario_.name + "-XXXXXX";
-    if (!::mkdtemp(pattern.data()))
-      throw Error(Reason::storage_failed, "cannot create a working directory under /tmp");
-    work_dir_ = result_.work_dir = pattern;
+    work_dir_ = result_.work_dir = make_private_dir("chainlab-scenario-" + scenario_.name);
   }
+
 
   std::string bin(const std::string &role) const { return options_.bin_dir + "/" + role; }
   std::chrono::milliseconds step_timeout() const {

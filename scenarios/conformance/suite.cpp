@@ -54,13 +54,8 @@ public:
   }
 
 private:
-  void make_work_dir() {
-    const char *base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base ? base : "/tmp") + "/chainlab-conformance-XXXXXX";
-    if (!::mkdtemp(pattern.data()))
-      throw Error(Reason::storage_failed, "cannot create a working directory under " + pattern);
-    work_dir_ = result_.work_dir = pattern;
-  }
+  void make_work_dir() { work_dir_ = result_.work_dir = scenario::make_private_dir("chainlab-conformance"); }
+
 
   // select_checks fills result_.checks and returns the sessions they need.
   std::set<SessionKind> select_checks() {
