@@ -169,7 +169,7 @@ private:
       impostor.stop();
       record.hub = hub.records();
       record.est_impostor = impostor.records();
-    } catch (const Error &error) {
+    } catch (const std::exception &error) { // a thread must not end the suite
       std::lock_guard lock(mutex_);
       out_ << "  session " << to_string(plan.kind) << " could not run: " << error.what() << "\n";
     }
