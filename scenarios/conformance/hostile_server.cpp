@@ -18,6 +18,10 @@ namespace chainlab::conformance {
 namespace {
 
 constexpr auto kHandshakeLimit = std::chrono::seconds(10);
+// A device that opens more connections than this is spinning; later ones
+// are closed at once (and counted), so threads and memory stay bounded.
+constexpr std::size_t kServedConnections = 500;
+constexpr std::size_t kCountedConnections = 100000;
 
 int accept_any(int, X509_STORE_CTX *) { return 1; } // judged afterwards, not refused
 
@@ -181,8 +185,18 @@ void HostileServer::accept_loop() {
     {
       std::lock_guard lock(mutex_);
       index = records_.size();
-      records_.push_back({});
-      records_.back().accepted = Clock::now();
+      if (index < kCountedConnections) {
+        records_.push_back({});
+        records_.back().accepted = Clock::now();
+      }
+    }
+    if (index >= kServedConnections) {
+      if (index < kCountedConnections) {
+        std::lock_guard lock(mutex_);
+        records_[index].handshake_error = "not served: over the suite's connection limit";
+      }
+      ::close(fd);
+      continue;
     }
     threads_.emplace_back([this, fd, index] { serve_connection(fd, index); });
   }

@@ -95,8 +95,15 @@ HubScript::Step HubScript::take(std::vector<std::uint8_t> &inbound, Clock::time_
       finished_ = true;
       break;
     }
-    packets_.push_back({now, packet.value()});
     answer(packet.value(), step);
+    if (auto *publish = std::get_if<mqtt::Publish>(&packet.value());
+        publish && publish->payload.size() > kMaxPayloadKept)
+      publish->payload.resize(kMaxPayloadKept);
+    packets_.push_back({now, std::move(packet.value())});
+    if (packets_.size() >= kMaxPackets) {
+      protocol_error_ = "more than " + std::to_string(kMaxPackets) + " packets: cut off";
+      finished_ = true;
+    }
   }
   return step;
 }
@@ -157,8 +164,9 @@ void HubScript::answer_publish(const mqtt::Publish &publish, Step &step) {
         mqtt::Publish{"$iothub/twin/res/204/?$rid=" + rid + "&$version=2", "", 0, false, false, 0}));
 }
 
-void HubScript::report(ConnectionRecord &record) const {
-  record.packets = packets_;
+void HubScript::report(ConnectionRecord &record) {
+  record.packets.insert(record.packets.end(), packets_.begin() + long(reported_), packets_.end());
+  reported_ = packets_.size();
   record.protocol_error = protocol_error_;
   record.c2d_packet_id = c2d_sent_ ? kC2dPacketId : 0;
   record.method_rid = method_sent_ ? method_rid_ : "";

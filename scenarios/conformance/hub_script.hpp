@@ -36,8 +36,12 @@ public:
   };
   // take consumes every whole packet at the front of |inbound| and answers.
   Step take(std::vector<std::uint8_t> &inbound, Clock::time_point now);
-  // report copies what was seen into |record|.
-  void report(ConnectionRecord &record) const;
+  // At most this many packets are kept (each payload cut at kMaxPayloadKept
+  // bytes); a device that sends more is cut off, so memory stays bounded.
+  static constexpr std::size_t kMaxPackets = 5000;
+  static constexpr std::size_t kMaxPayloadKept = 64 * 1024;
+  // report adds what was seen since the last report to |record|.
+  void report(ConnectionRecord &record);
   bool finished() const { return finished_; }
 
 private:
@@ -48,6 +52,7 @@ private:
   MqttBehaviour behaviour_;
   std::string method_rid_;
   std::vector<PacketRecord> packets_;
+  std::size_t reported_ = 0;
   std::string protocol_error_;
   bool c2d_sent_ = false, method_sent_ = false, finished_ = false;
 };
