@@ -62,6 +62,7 @@ pid_t spawn(const std::vector<std::string> &argv, const Environment &environment
   pid_t pid = ::fork();
   if (pid == 0) {
     ::setpgid(0, 0);
+    ::signal(SIGPIPE, SIG_DFL); // the suite ignores it; its children must not inherit that
     ::dup2(out, STDOUT_FILENO);
     ::dup2(err, STDERR_FILENO);
     int null = ::open("/dev/null", O_RDONLY);

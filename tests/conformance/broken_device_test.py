@@ -31,6 +31,8 @@ with tempfile.TemporaryDirectory(prefix="chainlab-conformance-test-") as work:
                           "--json", report, "--junit", junit],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=240)
     print(run.stdout[-6000:])
+    if not os.path.exists(report):
+        sys.exit("FAIL: the suite exited %d without writing its report" % run.returncode)
     with open(report) as f:
         result = json.load(f)
     with open(junit) as f:
