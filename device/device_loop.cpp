@@ -6,29 +6,13 @@
 
 #include "core/error.hpp"
 #include "device/device_actor.hpp"
+#include "mqtt/codec.hpp"
 
 namespace chainlab::device {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
-
-// query_value reads KEY's value from a topic's "?a=1&b=2" tail.
-std::string query_value(const std::string &topic, const std::string &key) {
-  auto query = topic.find('?');
-  if (query == std::string::npos)
-    return "";
-  std::string needle = key + "=";
-  for (auto at = query + 1; at < topic.size();) {
-    auto end = topic.find('&', at);
-    if (end == std::string::npos)
-      end = topic.size();
-    if (topic.compare(at, needle.size(), needle) == 0)
-      return topic.substr(at + needle.size(), end - at - needle.size());
-    at = end + 1;
-  }
-  return "";
-}
 
 bool starts_with(const std::string &text, const std::string &prefix) {
   return text.rfind(prefix, 0) == 0;
@@ -76,7 +60,7 @@ private:
     const std::string &topic = publish.topic;
     if (starts_with(topic, "$iothub/methods/POST/")) {
       auto name = topic.substr(21, topic.find('/', 21) - 21);
-      std::string rid = query_value(topic, "$rid");
+      std::string rid = mqtt::topic_query_value(topic, "$rid");
       narrator_.say("<- hub: direct method " + name + " (rid " + rid + ")");
       client_.publish("$iothub/methods/res/200/?$rid=" + rid,
                       json{{"method", name}, {"answered", true}}.dump());

@@ -39,8 +39,7 @@ void add_conformance_command(CLI::App &app, const std::string &bin_dir, int &exi
   json_option->expected(0, 1);
   command->add_flag("--list-checks", list_checks, "print every check: ID, what it proves, why");
   command->add_flag("--keep", keep, "keep the working directory for inspection");
-  command->callback([&app, &bin_dir, &exit_code, json_option] {
-    (void)app;
+  command->callback([&bin_dir, &exit_code, json_option] {
     if (list_checks) {
       conformance::print_checks(std::cout);
       return;

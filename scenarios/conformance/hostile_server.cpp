@@ -20,7 +20,7 @@ namespace {
 constexpr auto kHandshakeLimit = std::chrono::seconds(10);
 // A device that opens more connections than this is spinning; later ones
 // are closed at once (and counted), so threads and memory stay bounded.
-constexpr std::size_t kServedConnections = 500;
+constexpr std::size_t kServedConnections = 200;
 constexpr std::size_t kCountedConnections = 100000;
 
 int accept_any(int, X509_STORE_CTX *) { return 1; } // judged afterwards, not refused

@@ -1,5 +1,7 @@
 #include "scenarios/conformance/hub_script.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "core/random.hpp"
 #include "mqtt/byte_reader.hpp"
@@ -7,14 +9,6 @@
 
 namespace chainlab::conformance {
 namespace {
-
-std::string query_value(const std::string &topic, const std::string &key) {
-  auto at = topic.find(key + "=");
-  if (at == std::string::npos)
-    return "";
-  at += key.size() + 1;
-  return topic.substr(at, topic.find('&', at) - at);
-}
 
 bool starts_with(const std::string &text, const std::string &prefix) {
   return text.rfind(prefix, 0) == 0;
@@ -96,9 +90,11 @@ HubScript::Step HubScript::take(std::vector<std::uint8_t> &inbound, Clock::time_
       break;
     }
     answer(packet.value(), step);
-    if (auto *publish = std::get_if<mqtt::Publish>(&packet.value());
-        publish && publish->payload.size() > kMaxPayloadKept)
-      publish->payload.resize(kMaxPayloadKept);
+    if (auto *publish = std::get_if<mqtt::Publish>(&packet.value())) {
+      auto keep = std::min({publish->payload.size(), kMaxPayloadKept, kPayloadBudget - payload_kept_});
+      publish->payload.resize(keep);
+      payload_kept_ += keep;
+    }
     packets_.push_back({now, std::move(packet.value())});
     if (packets_.size() >= kMaxPackets) {
       protocol_error_ = "more than " + std::to_string(kMaxPackets) + " packets: cut off";
@@ -155,7 +151,7 @@ void HubScript::answer_publish(const mqtt::Publish &publish, Step &step) {
   if (publish.qos == 1)
     step.replies.push_back(mqtt::encode(mqtt::Puback{publish.packet_id}));
   std::string topic = azure_topic(publish.topic);
-  std::string rid = query_value(topic, "$rid");
+  std::string rid = mqtt::topic_query_value(topic, "$rid");
   if (starts_with(topic, "$iothub/twin/GET/"))
     step.replies.push_back(mqtt::encode(
         mqtt::Publish{"$iothub/twin/res/200/?$rid=" + rid, kTwinDocument, 0, false, false, 0}));

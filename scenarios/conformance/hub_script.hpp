@@ -36,10 +36,12 @@ public:
   };
   // take consumes every whole packet at the front of |inbound| and answers.
   Step take(std::vector<std::uint8_t> &inbound, Clock::time_point now);
-  // At most this many packets are kept (each payload cut at kMaxPayloadKept
-  // bytes); a device that sends more is cut off, so memory stays bounded.
-  static constexpr std::size_t kMaxPackets = 5000;
-  static constexpr std::size_t kMaxPayloadKept = 64 * 1024;
+  // At most this many packets are kept, each payload cut at kMaxPayloadKept
+  // bytes (Azure's limit for reported properties) and all of them within
+  // kPayloadBudget; a device that sends more packets is cut off.
+  static constexpr std::size_t kMaxPackets = 2000;
+  static constexpr std::size_t kMaxPayloadKept = 32 * 1024;
+  static constexpr std::size_t kPayloadBudget = 1024 * 1024;
   // report adds what was seen since the last report to |record|.
   void report(ConnectionRecord &record);
   bool finished() const { return finished_; }
@@ -53,6 +55,7 @@ private:
   std::string method_rid_;
   std::vector<PacketRecord> packets_;
   std::size_t reported_ = 0;
+  std::size_t payload_kept_ = 0;
   std::string protocol_error_;
   bool c2d_sent_ = false, method_sent_ = false, finished_ = false;
 };

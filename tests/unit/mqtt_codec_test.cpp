@@ -143,3 +143,17 @@ TEST(MqttCodec, TopicFilters) {
 
 } // namespace
 } // namespace chainlab::mqtt
+
+namespace chainlab::mqtt {
+namespace {
+
+TEST(TopicQuery, ReadsOneKeyExactly) {
+  EXPECT_EQ(topic_query_value("$iothub/twin/res/200/?$rid=7&$version=2", "$rid"), "7");
+  EXPECT_EQ(topic_query_value("$iothub/twin/res/204/?$rid=7&$version=2", "$version"), "2");
+  EXPECT_EQ(topic_query_value("$iothub/methods/POST/m/?x$rid=1", "$rid"), "");
+  EXPECT_EQ(topic_query_value("devices/d/messages/events/", "$rid"), "");
+  EXPECT_EQ(topic_query_value("t/?$rid", "$rid"), "");
+}
+
+} // namespace
+} // namespace chainlab::mqtt

@@ -1,5 +1,7 @@
 #include "mqtt/codec.hpp"
 
+#include <algorithm>
+
 #include "mqtt/byte_reader.hpp"
 
 namespace chainlab::mqtt {
@@ -342,6 +344,20 @@ bool topic_matches(std::string_view filter, std::string_view topic) {
     t = t_end + 1;
   }
   return t > topic.size();
+}
+
+std::string topic_query_value(std::string_view topic, std::string_view key) {
+  auto query = topic.find('?');
+  if (query == std::string_view::npos)
+    return "";
+  for (auto at = query + 1; at < topic.size();) {
+    auto end = std::min(topic.find('&', at), topic.size());
+    auto pair = topic.substr(at, end - at);
+    if (pair.size() > key.size() && pair.substr(0, key.size()) == key && pair[key.size()] == '=')
+      return std::string(pair.substr(key.size() + 1));
+    at = end + 1;
+  }
+  return "";
 }
 
 } // namespace chainlab::mqtt

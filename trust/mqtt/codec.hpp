@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
@@ -37,6 +39,10 @@ Result<Packet> decode(std::span<const std::uint8_t> bytes,
                       std::size_t max_packet_size = kDefaultMaxPacketSize);
 
 std::vector<std::uint8_t> encode(const Packet &packet);
+
+// topic_query_value reads KEY's value from the "?a=1&b=2" tail of an Azure
+// IoT Hub topic ("$rid" of a twin or method request); "" when absent.
+std::string topic_query_value(std::string_view topic, std::string_view key);
 
 // topic_matches applies MQTT wildcards (+ and #) of |filter| to |topic|.
 bool topic_matches(std::string_view filter, std::string_view topic);
