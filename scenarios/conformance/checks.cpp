@@ -68,8 +68,9 @@ constexpr std::array kChecks = {
               "($iothub/twin/PATCH/properties/reported, a JSON object)",
               "the twin is how the back end configures the device and learns its state"},
     CheckInfo{"mqtt.methods", "methods", S::main,
-              "the device answers a direct method on $iothub/methods/res/STATUS/ with the "
-              "request's $rid",
+              "the device answers the direct method conformance_probe on "
+              "$iothub/methods/res/STATUS/ with the request's $rid (any status: 404 is a fine "
+              "answer for a method it lacks)",
               "an answer without the request's rid is lost, and the caller times out"},
     CheckInfo{"resilience.reconnect", "reconnect", S::dropping_hub,
               "dropped after every CONNACK, the device reconnects, waiting longer each time (no "

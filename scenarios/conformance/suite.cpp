@@ -1,6 +1,8 @@
 #include "scenarios/conformance/suite.hpp"
 
 #include <csignal>
+#include <deque>
+#include <fstream>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -27,6 +29,28 @@ struct SessionPlan {
   int max_version = 0;
   MqttBehaviour mqtt = MqttBehaviour::serve;
 };
+
+// log_tail: the last lines a device printed, indented, control characters
+// dropped and lines cut short, since the device may print anything.
+std::string log_tail(const std::string &path) {
+  constexpr std::size_t kLines = 8, kWidth = 200;
+  std::ifstream in(path, std::ios::binary);
+  std::deque<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    lines.push_back(line.substr(0, kWidth));
+    if (lines.size() > kLines)
+      lines.pop_front();
+  }
+  std::string out;
+  for (const auto &line : lines) {
+    out += "    | ";
+    for (char c : line)
+      if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f)
+        out += c;
+    out += "\n";
+  }
+  return out;
+}
 
 class Suite {
 public:
@@ -182,6 +206,9 @@ private:
          << ", device " << (record.exited ? "exited " + std::to_string(record.exit_code) : "stopped")
          << " after " << std::chrono::duration_cast<std::chrono::milliseconds>(record.ended - record.launched).count()
          << " ms\n";
+    if (plan.kind == SessionKind::main && record.exited && record.exit_code != 0 && record.hub.empty())
+      out_ << "  the device exited before it reached the hub; the end of what it printed (" << dir
+           << "/device.log, --keep keeps it):\n" << log_tail(dir + "/device.log");
     observations_.sessions[plan.kind] = std::move(record);
     if (plan.kind == SessionKind::main)
       observations_.hub_port = main_port_;

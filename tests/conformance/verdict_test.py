@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""One row of the conformance matrix: run the suite against `device run`
-with one misbehaviour switch (or none) and require that exactly the checks
-that switch breaks fail, and every other check passes.
+"""One expected verdict of the conformance suite: run it against a profile,
+its command optionally extended with switches (a row of the matrix of
+`device run`'s misbehaviours), and require that exactly the expected checks
+fail and every other check passes, or is skipped because the profile does
+not claim its capability.
 
-usage: broken_device_test.py BIN PROFILE [SWITCH...] -- [EXPECTED_FAILING_CHECK...]
+usage: verdict_test.py BIN PROFILE [SWITCH...] -- [EXPECTED_FAILING_CHECK...]
 """
 import json
 import os
@@ -23,9 +25,13 @@ if switches:
     profile["command"] += " " + " ".join(switches)
 
 with tempfile.TemporaryDirectory(prefix="chainlab-conformance-test-") as work:
-    path = os.path.join(work, "profile.json")
-    with open(path, "w") as f:
-        json.dump(profile, f)
+    # Unchanged, the profile runs from its own file: relative paths in its
+    # command resolve against the profile's directory.
+    path = profile_file
+    if switches:
+        path = os.path.join(work, "profile.json")
+        with open(path, "w") as f:
+            json.dump(profile, f)
     report, junit = os.path.join(work, "report.json"), os.path.join(work, "junit.xml")
     run = subprocess.run([os.path.join(bin_dir, "scenario"), "conformance", "--device", path,
                           "--json", report, "--junit", junit],
@@ -43,7 +49,10 @@ failing = {id for id, verdict in verdicts.items() if verdict == "fail"}
 problems = []
 if failing != expected:
     problems.append("expected exactly %s to fail, got %s" % (sorted(expected), sorted(failing)))
-not_passing = [id for id, v in verdicts.items() if v != "pass" and id not in expected]
+unclaimed = {check["id"] for check in result["checks"] if check["verdict"] == "skipped"
+             and check["capability"] and check["capability"] not in profile["capabilities"]}
+not_passing = [id for id, v in verdicts.items()
+               if v != "pass" and id not in expected and id not in unclaimed]
 if not_passing:
     problems.append("expected these to pass: %s" % not_passing)
 if cases != len(verdicts) or len(verdicts) < 18:
