@@ -107,17 +107,17 @@ private:
   }
 
   void observe(const std::set<SessionKind> &kinds) {
-    if (profile_.key == "pkcs11" && !profile_.claims("est-enrolment"))
-      throw Error(Reason::config_invalid,
-                  profile_.file + ": /key: \"pkcs11\" identities provisioned by the suite are not "
-                                  "supported yet; use \"pem\", or claim est-enrolment");
     out_ << "== provisioning the supply chain in " << work_dir_ << "\n";
     chain_ = std::make_unique<SupplyChain>(work_dir_, options_.bin_dir, out_);
     hub_ = make_hub_pki(kHubHost);
     pki::write_file_atomically(work_dir_ + "/hub-ca.pem", pki::to_pem(hub_.hub_ca.get()));
     observations_.device_id = result_.device_id = "dut-" + random_hex(4);
     observations_.hub_host = kHubHost;
-    if (!profile_.claims("est-enrolment"))
+    if (profile_.claims("est-enrolment"))
+      ; // the device makes its own key and enrols in each session
+    else if (profile_.key == "pkcs11")
+      token_ = chain_->issue_token_identity(observations_.device_id, work_dir_ + "/identity");
+    else
       chain_->issue_pem_identity(observations_.device_id, work_dir_ + "/identity");
     out_ << "== device under test: " << profile_.name << " as " << observations_.device_id << "; "
          << kinds.size() << " session(s) in parallel\n";
@@ -153,7 +153,7 @@ private:
             {"device_id", observations_.device_id},
             {"cert", identity + "/cert.pem"},
             {"chain", identity + "/chain.pem"},
-            {"key", identity + "/key.pem"},
+            {"key", token_ ? token_->key_uri : identity + "/key.pem"},
             {"hub_ca", work_dir_ + "/hub-ca.pem"},
             {"est_url", "https://" + std::string(kHubHost) + ":" + std::to_string(est_port) +
                             "/.well-known/est"},
@@ -181,9 +181,10 @@ private:
       command = "cd " + expand_command("{state_dir}", {{"state_dir", profile_dir()}}) + " && " + command;
       pki::write_file_atomically(dir + "/command", command + "\n");
       const char *path = std::getenv("PATH");
-      scenario::BackgroundProcess device(
-          {"/bin/sh", "-c", command},
-          {{"PATH", options_.bin_dir + ":" + (path ? path : "/usr/bin:/bin")}}, dir + "/device.log");
+      scenario::Environment environment{{"PATH", options_.bin_dir + ":" + (path ? path : "/usr/bin:/bin")}};
+      if (token_)
+        environment["SOFTHSM2_CONF"] = token_->softhsm_conf;
+      scenario::BackgroundProcess device({"/bin/sh", "-c", command}, environment, dir + "/device.log");
       record.launched = Clock::now();
       watch(plan.kind, hub, impostor, device, record);
       record.ended = Clock::now();
@@ -206,8 +207,8 @@ private:
          << ", device " << (record.exited ? "exited " + std::to_string(record.exit_code) : "stopped")
          << " after " << std::chrono::duration_cast<std::chrono::milliseconds>(record.ended - record.launched).count()
          << " ms\n";
-    if (plan.kind == SessionKind::main && record.exited && record.exit_code != 0 && record.hub.empty())
-      out_ << "  the device exited before it reached the hub; the end of what it printed (" << dir
+    if (plan.kind == SessionKind::main && record.hub.empty())
+      out_ << "  the device never reached the hub; the end of what it printed (" << dir
            << "/device.log, --keep keeps it):\n" << log_tail(dir + "/device.log");
     observations_.sessions[plan.kind] = std::move(record);
     if (plan.kind == SessionKind::main)
@@ -287,6 +288,7 @@ private:
   std::ostream &out_;
   std::string work_dir_;
   std::unique_ptr<SupplyChain> chain_;
+  std::optional<TokenIdentity> token_; // key: pkcs11 without est-enrolment
   HubPki hub_;
   std::mutex mutex_;
   std::atomic<std::uint16_t> main_port_{0};

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <thread>
 
+#include "actor/state_dir.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "ossl/errors.hpp"
@@ -197,6 +198,31 @@ void SupplyChain::issue_pem_identity(const std::string &device_id, const std::st
   pki::write_file_atomically(directory + "/cert.pem", leaf);
   pki::write_file_atomically(directory + "/chain.pem", leaf + technician + factory);
   pki::write_file_atomically(directory + "/key.pem", private_key_pem(key.get()));
+}
+
+} // namespace chainlab::conformance
+
+namespace chainlab::conformance {
+
+TokenIdentity SupplyChain::issue_token_identity(const std::string &device_id,
+                                                const std::string &directory) {
+  auto device = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {bin_dir_ + "/device", "--state", directory});
+    auto result = scenario::run_command(args, {}, 60s);
+    out_ << result.out;
+    if (result.exit_code != 0)
+      throw Error(Reason::internal_error, "provisioning: `device " + args[3] + "` failed: " +
+                                              trimmed(result.out + result.err));
+  };
+  device({"init", "--id", device_id, "--backend", "pkcs11"});
+  device({"enroll", "--ca-port", std::to_string(est_port()), "--ca-fingerprint",
+          est_fingerprint(), "--secret", issue_secret(device_id), "--ca-name", "Technician-Z"});
+  actor::StateDir state(directory);
+  pki::write_file_atomically(directory + "/cert.pem", pki::read_file(state.path("certificate.pem")));
+  pki::write_file_atomically(directory + "/chain.pem", pki::read_file(state.path("fullchain.pem")));
+  std::string pin = trimmed(pki::read_file(state.path("token") + "/user.pin"));
+  return {state.load_config().key_uri + "?pin-value=" + pin,
+          state.path("token") + "/softhsm2.conf"};
 }
 
 } // namespace chainlab::conformance

@@ -61,6 +61,11 @@ struct HubPki {
 };
 HubPki make_hub_pki(const std::string &hub_host);
 
+struct TokenIdentity {
+  std::string key_uri;      // pkcs11:token=...;object=...;type=private?pin-value=...
+  std::string softhsm_conf; // the token's SOFTHSM2_CONF
+};
+
 class SupplyChain {
 public:
   // Starts Company-X and Factory-Y as servers, enrols Technician-Z, and
@@ -76,6 +81,11 @@ public:
   // issue_pem_identity makes a P-256 key file and has the technician issue
   // its certificate through its policy: {cert}, {chain} and {key} files.
   void issue_pem_identity(const std::string &device_id, const std::string &directory);
+  // issue_token_identity has chainlab's device tool make a P-256 key in a
+  // SoftHSM token of its own (sensitive, non-extractable) and enrol it at
+  // the technician: {cert} and {chain} files, and the key's RFC 7512 URI
+  // with its PIN, usable by any PKCS#11 client given the token's config.
+  TokenIdentity issue_token_identity(const std::string &device_id, const std::string &directory);
   std::vector<EnrolmentRecord> enrolments() const { return recorder_ ? recorder_->records() : std::vector<EnrolmentRecord>{}; }
 
 private:
