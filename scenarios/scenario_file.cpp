@@ -186,20 +186,6 @@ const ActorSpec *Scenario::actor(const std::string &id) const {
   return nullptr;
 }
 
-const std::map<std::string, std::vector<std::string>> &actions_by_role() {
-  static const std::map<std::string, std::vector<std::string>> actions = {
-      {"company", {"register-ca", "list", "show"}},
-      {"factory", {"register-ca", "list", "show"}},
-      {"technician", {"register-ca", "list", "show"}},
-      {"device", {"connect", "send", "enroll", "reenroll", "show", "hold-connection",
-                  "forge-certificate", "copy-identity"}},
-      {"hub", {"upload-ca", "replay-verification", "expect-devices", "expect-event", "disable-device", "enable-device",
-               "disable-ca", "enable-ca", "set-onboarding", "register-device", "approve-device", "disable-group",
-               "enable-group"}},
-  };
-  return actions;
-}
-
 Scenario parse_scenario(const json &document, const std::string &file) {
   Validator v(file);
   if (!document.is_object())

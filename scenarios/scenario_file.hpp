@@ -61,7 +61,8 @@ Scenario parse_scenario_text(std::string_view text, const std::string &file);
 // parse_scenario validates |document|; |file| names it in messages.
 Scenario parse_scenario(const nlohmann::json &document, const std::string &file);
 
-// The actions each role understands, for validation and documentation.
+// The actions each role understands, for validation and documentation:
+// built from the table of actions (scenarios/actions.cpp).
 const std::map<std::string, std::vector<std::string>> &actions_by_role();
 
 } // namespace chainlab::scenario
