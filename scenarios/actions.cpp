@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "core/error.hpp"
@@ -15,6 +16,10 @@ namespace {
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
+
+// The whole conformance suite takes about 10 s, 95 s at most for a device
+// that fails a check of the main session.
+constexpr std::chrono::milliseconds kSuiteTime = std::chrono::seconds(240);
 
 // ---- actor commands: run the actor's executable, judge its exit ----
 
@@ -181,6 +186,59 @@ void hold_connection(RunContext &run, StepCall &call) {
                                            : actor.spec->id + " could not connect";
 }
 
+// conformance: the conformance suite against a device profile (a path
+// relative to the scenario file, or absolute); the step passes when exactly
+// the checks listed in `failing` fail (none by default).
+void conformance(RunContext &run, StepCall &call) {
+  const StepSpec &step = call.spec;
+  std::filesystem::path profile = run.arg(step, "profile");
+  if (profile.is_relative())
+    profile = std::filesystem::absolute(run.scenario_file()).parent_path() / profile;
+  std::string report = call.actor.dir + ".conformance.json";
+  std::vector<std::string> argv = {run.bin("scenario"), "conformance", "--device", profile.string(),
+                                   "--json", report};
+  auto strings = [&](const char *key) {
+    std::set<std::string> out;
+    const json &list = step.args.value(key, json::array());
+    if (!list.is_array())
+      run.invalid(step, std::string("/args/") + key, "expected an array of check IDs");
+    for (const auto &id : list) {
+      if (!id.is_string())
+        run.invalid(step, std::string("/args/") + key, "expected an array of check IDs");
+      out.insert(id.get<std::string>());
+    }
+    return out;
+  };
+  for (const auto &id : strings("only"))
+    argv.insert(argv.end(), {"--only", id});
+  std::set<std::string> expected = strings("failing");
+  run.interact(call.actor.spec->id, call.actor.spec->id, "conformance suite", false);
+  auto outcome = run_command(argv, {}, std::max<std::chrono::milliseconds>(run.step_timeout(), kSuiteTime));
+  run.out() << outcome.out << outcome.err;
+  auto verdict = json::parse(std::filesystem::exists(report) ? pki::read_file(report) : "", nullptr, false);
+  if (!verdict.is_object() || !verdict.contains("checks") || !verdict["checks"].is_array()) {
+    call.result.message = "the conformance suite exited " + std::to_string(outcome.exit_code) +
+                          " without a report" + (outcome.timed_out ? " (timed out)" : "");
+    call.result.output_tail = tail(outcome.out + outcome.err, 12);
+    return;
+  }
+  std::set<std::string> failing;
+  for (const auto &check : verdict["checks"])
+    if (check.value("verdict", "") == "fail")
+      failing.insert(check.value("id", ""));
+  auto list = [](const std::set<std::string> &ids) {
+    std::string out;
+    for (const auto &id : ids)
+      out += (out.empty() ? "" : ", ") + id;
+    return out.empty() ? "none" : out;
+  };
+  call.result.passed = failing == expected;
+  call.result.message = "conformance of " + verdict.value("profile", profile.string()) +
+                        ": failing " + list(failing) + (call.result.passed ? ", as expected" :
+                        "; expected failing " + list(expected));
+  run.mark_last_interaction(call.actor.spec->id, !failing.empty());
+}
+
 // ---- the hub's API, as an operator or an attacker calls it ----
 
 HttpResponse hub_api(RunContext &run, StepCall &call, const std::string &method,
@@ -310,6 +368,7 @@ const std::vector<Action> &actions() {
       {"hold-connection", {"device"}, hold_connection},
       {"forge-certificate", {"device"}, forge},
       {"copy-identity", {"device"}, copy_identity},
+      {"conformance", {"device"}, conformance},
       {"upload-ca", {"hub"}, upload_ca},
       {"replay-verification", {"hub"}, replay_verification},
       {"expect-devices", {"hub"}, expect_devices},

@@ -46,6 +46,7 @@ public:
       : scenario_(scenario), options_(options), out_(transcript) {}
 
   std::ostream &out() { return out_; }
+  const std::string &scenario_file() const { return scenario_.file; }
   ActorState &actor(const std::string &id);
   // arg is the step's string argument |key|, or Error naming its pointer.
   std::string arg(const StepSpec &step, const std::string &key) const;

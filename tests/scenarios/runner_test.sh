@@ -39,6 +39,15 @@ report=$("$scenario" run "$catalog/attack-impostor-hub.json" --json 2>/dev/null)
 python3 -c 'import json,sys; r=json.load(sys.stdin); assert r[0]["passed"] and r[0]["steps"], r' <<<"$report" ||
   fail "--json did not print a passing JSON report: $report"
 
+# The conformance suite as a scenario step: each step names the checks it
+# expects to fail, and its message says which failed.
+rc=0; out=$("$scenario" run "$fixtures/conformance-step.json" 2>&1) || rc=$?
+[ "$rc" = 0 ] || fail "the conformance steps failed ($rc): $(tail -20 <<<"$out")"
+grep -q 'conformance of mosquitto_pub .*: failing none, as expected' <<<"$out" ||
+  fail "no verdict for mosquitto_pub: $(tail -20 <<<"$out")"
+grep -q 'omit-intermediates: failing tls.full-chain, as expected' <<<"$out" ||
+  fail "no verdict for --omit-intermediates: $(tail -20 <<<"$out")"
+
 # A step past its timeout fails as such, and nothing survives the run.
 rc=0; out=$("$scenario" run "$fixtures/slow-step.json" 2>&1) || rc=$?
 [ "$rc" = 1 ] || fail "a timed-out scenario should exit 1, got $rc"
