@@ -1,6 +1,7 @@
 #include "scenarios/process.hpp"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,8 +60,15 @@ pid_t spawn(const std::vector<std::string> &argv, const Environment &environment
   int err = out_file == err_file ? out : ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (out < 0 || err < 0)
     throw Error(Reason::storage_failed, "cannot open " + out_file + " for a child's output");
+  pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid == 0) {
+    // A runner killed outright (SIGKILL, a crash) takes its children along.
+    // The signal comes when the forking thread ends; every child is
+    // stopped by the thread that started it, so none goes early.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent)
+      ::_exit(127);
     ::setpgid(0, 0);
     ::signal(SIGPIPE, SIG_DFL); // the suite ignores it; its children must not inherit that
     ::dup2(out, STDOUT_FILENO);
