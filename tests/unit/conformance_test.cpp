@@ -91,6 +91,21 @@ TEST(HubScript, PlaysAzureIoTHub) {
   EXPECT_EQ(record.method_rid, "abc");
 }
 
+TEST(HubScript, SendsNoReplyWhoseEchoedTopicIsNoTopicName) {
+  // The device's own strings come back in reply topics (found by fuzzing).
+  HubScript script(MqttBehaviour::serve);
+  replies(script, mqtt::Connect{});
+  auto wildcard = replies(script, mqtt::Subscribe{1, {{"devices/d+/messages/devicebound/#", 1}}});
+  EXPECT_EQ(wildcard.size(), 1u); // the SUBACK, no C2D message to a wildcard
+  // A $rid that fits the request's topic but makes the reply's over 64 KB.
+  auto rid = replies(script, mqtt::Publish{"$iothub/twin/GET/?$rid=" + std::string(65510, '7'), "",
+                                           0, false, false, 0});
+  EXPECT_TRUE(rid.empty());
+  EXPECT_FALSE(script.finished());
+  auto own = replies(script, mqtt::Subscribe{2, {{"devices/d1/messages/devicebound/#", 1}}});
+  EXPECT_EQ(own.size(), 2u); // the C2D message still goes to a proper subscription
+}
+
 TEST(HubScript, RefusesWithConnack5AndStopsOnGarbage) {
   HubScript refusing(MqttBehaviour::refuse_connect);
   auto connack = replies(refusing, mqtt::Connect{});
