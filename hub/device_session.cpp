@@ -10,13 +10,10 @@ namespace {
 
 using mqtt::ConnackCode;
 
-std::string request_id(const std::string &topic) {
-  auto at = topic.find("$rid=");
-  if (at == std::string::npos)
-    return "";
-  auto end = topic.find('&', at);
-  return topic.substr(at + 5, end == std::string::npos ? std::string::npos : end - at - 5);
-}
+// A twin reply echoes the request's $rid into its topic; SDKs send an
+// integer or a UUID. A longer one could push the reply's topic past MQTT's
+// 64 KB (found by fuzzing the conformance hub), so it is refused.
+constexpr std::size_t kMaxRequestIdBytes = 1024;
 
 bool starts_with(const std::string &text, const std::string &prefix) {
   return text.rfind(prefix, 0) == 0;
@@ -159,8 +156,13 @@ SessionOutput DeviceSession::on_publish(const mqtt::Publish &publish) {
       return refuse_and_close(recorded.error());
     }
     return out;
+  } else if (std::string rid = mqtt::topic_query_value(topic, "$rid"); rid.size() > kMaxRequestIdBytes) {
+    return refuse_and_close(Error(Reason::malformed_packet,
+                                  "device " + identity_.device_id + " sent a $rid of " +
+                                      std::to_string(rid.size()) + " bytes (at most " +
+                                      std::to_string(kMaxRequestIdBytes) + ")"));
   } else if (starts_with(topic, "$iothub/twin/GET/")) {
-    out.send.push_back(mqtt::Publish{"$iothub/twin/res/200/?$rid=" + request_id(topic),
+    out.send.push_back(mqtt::Publish{"$iothub/twin/res/200/?$rid=" + rid,
                                      services_.twin(identity_), 0, false, false, 0});
   } else if (starts_with(topic, "$iothub/twin/PATCH/properties/reported/")) {
     auto version = services_.patch_reported(identity_, publish.payload);
@@ -169,12 +171,12 @@ SessionOutput DeviceSession::on_publish(const mqtt::Publish &publish) {
     std::string status = version ? "204" : "400";
     std::string suffix = version ? "&$version=" + std::to_string(version.value()) : "";
     out.send.push_back(mqtt::Publish{"$iothub/twin/res/" + status + "/?$rid=" +
-                                         request_id(topic) + suffix,
+                                         rid + suffix,
                                      "", 0, false, false, 0});
   } else if (starts_with(topic, "$iothub/methods/res/")) {
     std::string status = topic.substr(std::string("$iothub/methods/res/").size());
     status = status.substr(0, status.find('/'));
-    services_.method_response(identity_, request_id(topic), std::atoi(status.c_str()),
+    services_.method_response(identity_, rid, std::atoi(status.c_str()),
                               publish.payload);
   } else {
     bool other_device = starts_with(topic, "devices/");

@@ -287,6 +287,16 @@ TEST_F(DeviceSessionTest, TwinGetAndReportedPatch) {
   EXPECT_EQ(std::get<mqtt::Publish>(patch.send.at(0)).topic, "$iothub/twin/res/204/?$rid=8&$version=2");
 }
 
+TEST_F(DeviceSessionTest, ARequestIdThatCouldNotBeEchoedIsRefused) {
+  connect();
+  // It fits the request's topic, but the reply's topic would pass 64 KB.
+  auto out = session_.on_packet(mqtt::Publish{"$iothub/twin/GET/?$rid=" + std::string(65510, '7'),
+                                              "", 0, false, false, 0});
+  EXPECT_TRUE(out.close);
+  EXPECT_TRUE(out.send.empty());
+  expect_last_refusal(Reason::malformed_packet);
+}
+
 TEST_F(DeviceSessionTest, DirectMethodsAndTheirResponses) {
   connect();
   EXPECT_FALSE(session_.session.method_request("reboot", "1", "{}")) << "not subscribed yet";
