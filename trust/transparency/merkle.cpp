@@ -1,0 +1,172 @@
+#include "transparency/merkle.hpp"
+
+#include <bit>
+#include <openssl/evp.h>
+#include <stdexcept>
+
+namespace chainlab::transparency {
+namespace {
+
+// One fetch of SHA-256 for the process: fetching per hash is what makes
+// OpenSSL 3 slow.
+const EVP_MD *sha256() {
+  static EVP_MD *md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+Hash digest(std::uint8_t prefix, std::span<const std::uint8_t> a, std::span<const std::uint8_t> b = {}) {
+  Hash out{};
+  EVP_MD_CTX *context = EVP_MD_CTX_new();
+  bool ok = context && EVP_DigestInit_ex(context, sha256(), nullptr) == 1 &&
+            EVP_DigestUpdate(context, &prefix, 1) == 1 &&
+            EVP_DigestUpdate(context, a.data(), a.size()) == 1 &&
+            EVP_DigestUpdate(context, b.data(), b.size()) == 1 &&
+            EVP_DigestFinal_ex(context, out.data(), nullptr) == 1;
+  EVP_MD_CTX_free(context);
+  if (!ok)
+    throw std::bad_alloc(); // only allocation can fail SHA-256
+  return out;
+}
+
+// split is k, the largest power of two smaller than n (n > 1).
+std::uint64_t split(std::uint64_t n) { return std::bit_floor(n - 1); }
+
+// subproof is SUBPROOF(m, D[n], b) of RFC 9162 2.1.4.1.
+void subproof(std::uint64_t m, std::span<const Hash> leaves, bool complete, std::vector<Hash> &out) {
+  std::uint64_t n = leaves.size();
+  if (m == n) {
+    if (!complete)
+      out.push_back(root_hash(leaves));
+    return;
+  }
+  std::uint64_t k = split(n);
+  if (m <= k) {
+    subproof(m, leaves.first(k), complete, out);
+    out.push_back(root_hash(leaves.subspan(k)));
+  } else {
+    subproof(m - k, leaves.subspan(k), false, out);
+    out.push_back(root_hash(leaves.first(k)));
+  }
+}
+
+} // namespace
+
+Hash leaf_hash(std::span<const std::uint8_t> entry) { return digest(0x00, entry); }
+
+Hash node_hash(const Hash &left, const Hash &right) { return digest(0x01, left, right); }
+
+Hash root_hash(std::span<const Hash> leaves) {
+  if (leaves.empty()) {
+    Hash out{};
+    EVP_Digest(nullptr, 0, out.data(), nullptr, sha256(), nullptr);
+    return out;
+  }
+  if (leaves.size() == 1)
+    return leaves.front();
+  std::uint64_t k = split(leaves.size());
+  return node_hash(root_hash(leaves.first(k)), root_hash(leaves.subspan(k)));
+}
+
+std::vector<Hash> inclusion_proof(std::span<const Hash> leaves, std::uint64_t index) {
+  if (index >= leaves.size())
+    throw std::out_of_range("inclusion_proof: index past the tree");
+  std::vector<Hash> path;
+  // Walk down from the root, collecting siblings; the RFC lists them leaf first.
+  while (leaves.size() > 1) {
+    std::uint64_t k = split(leaves.size());
+    if (index < k) {
+      path.push_back(root_hash(leaves.subspan(k)));
+      leaves = leaves.first(k);
+    } else {
+      path.push_back(root_hash(leaves.first(k)));
+      leaves = leaves.subspan(k);
+      index -= k;
+    }
+  }
+  return {path.rbegin(), path.rend()};
+}
+
+std::vector<Hash> consistency_proof(std::span<const Hash> leaves, std::uint64_t size1) {
+  if (size1 == 0 || size1 > leaves.size())
+    throw std::out_of_range("consistency_proof: size1 outside 1..n");
+  std::vector<Hash> proof;
+  subproof(size1, leaves, true, proof);
+  return proof;
+}
+
+bool verify_inclusion(std::uint64_t index, std::uint64_t size, const Hash &leaf,
+                      std::span<const Hash> proof, const Hash &root) {
+  if (index >= size)
+    return false;
+  std::uint64_t fn = index, sn = size - 1;
+  Hash r = leaf;
+  for (const Hash &p : proof) {
+    if (sn == 0)
+      return false;
+    if ((fn & 1) || fn == sn) {
+      r = node_hash(p, r);
+      if (!(fn & 1))
+        while (fn != 0 && !(fn & 1)) {
+          fn >>= 1;
+          sn >>= 1;
+        }
+    } else {
+      r = node_hash(r, p);
+    }
+    fn >>= 1;
+    sn >>= 1;
+  }
+  return sn == 0 && r == root;
+}
+
+bool verify_consistency(std::uint64_t size1, std::uint64_t size2, std::span<const Hash> proof,
+                        const Hash &root1, const Hash &root2) {
+  if (size1 > size2)
+    return false;
+  if (size1 == size2)
+    return proof.empty() && root1 == root2;
+  if (size1 == 0)
+    return proof.empty(); // the empty tree is a prefix of every tree
+  if (proof.empty())
+    return false;
+  std::vector<Hash> path(proof.begin(), proof.end());
+  if (std::has_single_bit(size1))
+    path.insert(path.begin(), root1);
+  std::uint64_t fn = size1 - 1, sn = size2 - 1;
+  while (fn & 1) {
+    fn >>= 1;
+    sn >>= 1;
+  }
+  Hash fr = path.front(), sr = path.front();
+  for (std::size_t i = 1; i < path.size(); ++i) {
+    const Hash &c = path[i];
+    if (sn == 0)
+      return false;
+    if ((fn & 1) || fn == sn) {
+      fr = node_hash(c, fr);
+      sr = node_hash(c, sr);
+      if (!(fn & 1))
+        while (fn != 0 && !(fn & 1)) {
+          fn >>= 1;
+          sn >>= 1;
+        }
+    } else {
+      sr = node_hash(sr, c);
+    }
+    fn >>= 1;
+    sn >>= 1;
+  }
+  return sn == 0 && fr == root1 && sr == root2;
+}
+
+std::string to_hex(const Hash &hash) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (auto byte : hash) {
+    out += digits[byte >> 4];
+    out += digits[byte & 0xf];
+  }
+  return out;
+}
+
+} // namespace chainlab::transparency
