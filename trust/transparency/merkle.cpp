@@ -49,6 +49,30 @@ void subproof(std::uint64_t m, std::span<const Hash> leaves, bool complete, std:
   }
 }
 
+// walk is the verification walk shared by RFC 9162's inclusion (2.1.3.2)
+// and consistency (2.1.4.2) checks: each proof hash joins on the left or
+// the right as fn and sn, the node's and the last node's indices, climb.
+// True when the walk used the whole proof and reached the root (sn == 0).
+template <class Left, class Right>
+bool walk(std::uint64_t fn, std::uint64_t sn, std::span<const Hash> path, Left left, Right right) {
+  for (const Hash &c : path) {
+    if (sn == 0)
+      return false;
+    if ((fn & 1) || fn == sn) {
+      left(c);
+      while (fn != 0 && !(fn & 1)) {
+        fn >>= 1;
+        sn >>= 1;
+      }
+    } else {
+      right(c);
+    }
+    fn >>= 1;
+    sn >>= 1;
+  }
+  return sn == 0;
+}
+
 } // namespace
 
 Hash leaf_hash(std::span<const std::uint8_t> entry) { return digest(0x00, entry); }
@@ -98,25 +122,11 @@ bool verify_inclusion(std::uint64_t index, std::uint64_t size, const Hash &leaf,
                       std::span<const Hash> proof, const Hash &root) {
   if (index >= size)
     return false;
-  std::uint64_t fn = index, sn = size - 1;
   Hash r = leaf;
-  for (const Hash &p : proof) {
-    if (sn == 0)
-      return false;
-    if ((fn & 1) || fn == sn) {
-      r = node_hash(p, r);
-      if (!(fn & 1))
-        while (fn != 0 && !(fn & 1)) {
-          fn >>= 1;
-          sn >>= 1;
-        }
-    } else {
-      r = node_hash(r, p);
-    }
-    fn >>= 1;
-    sn >>= 1;
-  }
-  return sn == 0 && r == root;
+  return walk(
+             index, size - 1, proof, [&](const Hash &c) { r = node_hash(c, r); },
+             [&](const Hash &c) { r = node_hash(r, c); }) &&
+         r == root;
 }
 
 bool verify_consistency(std::uint64_t size1, std::uint64_t size2, std::span<const Hash> proof,
@@ -138,25 +148,12 @@ bool verify_consistency(std::uint64_t size1, std::uint64_t size2, std::span<cons
     sn >>= 1;
   }
   Hash fr = path.front(), sr = path.front();
-  for (std::size_t i = 1; i < path.size(); ++i) {
-    const Hash &c = path[i];
-    if (sn == 0)
-      return false;
-    if ((fn & 1) || fn == sn) {
-      fr = node_hash(c, fr);
-      sr = node_hash(c, sr);
-      if (!(fn & 1))
-        while (fn != 0 && !(fn & 1)) {
-          fn >>= 1;
-          sn >>= 1;
-        }
-    } else {
-      sr = node_hash(sr, c);
-    }
-    fn >>= 1;
-    sn >>= 1;
-  }
-  return sn == 0 && fr == root1 && sr == root2;
+  auto left = [&](const Hash &c) {
+    fr = node_hash(c, fr);
+    sr = node_hash(c, sr);
+  };
+  return walk(fn, sn, std::span(path).subspan(1), left, [&](const Hash &c) { sr = node_hash(sr, c); }) &&
+         fr == root1 && sr == root2;
 }
 
 std::string to_hex(const Hash &hash) {
