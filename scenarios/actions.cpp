@@ -194,6 +194,10 @@ void conformance(RunContext &run, StepCall &call) {
   std::filesystem::path profile = run.arg(step, "profile");
   if (profile.is_relative())
     profile = std::filesystem::absolute(run.scenario_file()).parent_path() / profile;
+  if (!run.options().allow_device_commands)
+    run.invalid(step, "/args/profile",
+                "this step would run the device command of " + profile.string() +
+                    "; scenario run --allow-device-commands allows that");
   std::string report = call.actor.dir + ".conformance.json";
   std::vector<std::string> argv = {run.bin("scenario"), "conformance", "--device", profile.string(),
                                    "--json", report};

@@ -70,7 +70,7 @@ int main(int argc, char **argv) {
   std::vector<std::string> files;
   std::string json_file, junit_file, diagram_file;
   std::string bin_dir = std::filesystem::canonical("/proc/self/exe").parent_path().string();
-  bool keep = false;
+  bool keep = false, allow_device_commands = false;
   int exit_code = cli::kExitOk;
 
   auto *run = app.add_subcommand("run", "run scenario files; exit 0 only if every expectation held");
@@ -82,6 +82,8 @@ int main(int argc, char **argv) {
   run->add_option("--diagram", diagram_file, "write a Mermaid sequence diagram here");
   run->add_option("--bin", bin_dir, "where the actor executables are")->capture_default_str();
   run->add_flag("--keep", keep, "keep each working directory for inspection");
+  run->add_flag("--allow-device-commands", allow_device_commands,
+                "let conformance steps run the command of the device profile they name");
   run->callback([&] {
     scenario::install_interrupt_handler();
     bool json_to_stdout = json_option->count() > 0 && json_file.empty();
@@ -89,7 +91,7 @@ int main(int argc, char **argv) {
     std::vector<scenario::RunResult> results;
     for (const auto &file : files) {
       auto loaded = scenario::load_scenario(file);
-      results.push_back(scenario::run_scenario(loaded, {bin_dir, keep}, transcript));
+      results.push_back(scenario::run_scenario(loaded, {bin_dir, keep, allow_device_commands}, transcript));
       if (scenario::interrupted())
         break;
     }

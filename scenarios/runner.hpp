@@ -42,6 +42,9 @@ struct RunResult {
 struct RunOptions {
   std::string bin_dir; // where company, factory, technician, device, hub live
   bool keep = false;   // keep the working directory
+  // A conformance step runs the shell command of the profile it names; a
+  // scenario file runs no command of its own choosing unless this is set.
+  bool allow_device_commands = false;
 };
 
 RunResult run_scenario(const Scenario &scenario, const RunOptions &options, std::ostream &transcript);

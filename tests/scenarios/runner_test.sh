@@ -41,7 +41,12 @@ python3 -c 'import json,sys; r=json.load(sys.stdin); assert r[0]["passed"] and r
 
 # The conformance suite as a scenario step: each step names the checks it
 # expects to fail, and its message says which failed.
+# A scenario file runs no device command unless the operator allows it.
 rc=0; out=$("$scenario" run "$fixtures/conformance-step.json" 2>&1) || rc=$?
+[ "$rc" = 1 ] || fail "a conformance step ran without --allow-device-commands ($rc)"
+grep -q 'conformance-step.json: /steps/0/args/profile: this step would run the device command of' <<<"$out" ||
+  fail "no clear refusal of the device command: $(tail -5 <<<"$out")"
+rc=0; out=$("$scenario" run --allow-device-commands "$fixtures/conformance-step.json" 2>&1) || rc=$?
 [ "$rc" = 0 ] || fail "the conformance steps failed ($rc): $(tail -20 <<<"$out")"
 grep -q 'conformance of mosquitto_pub .*: failing none, as expected' <<<"$out" ||
   fail "no verdict for mosquitto_pub: $(tail -20 <<<"$out")"
