@@ -113,11 +113,10 @@ private:
     pki::write_file_atomically(work_dir_ + "/hub-ca.pem", pki::to_pem(hub_.hub_ca.get()));
     observations_.device_id = result_.device_id = "dut-" + random_hex(4);
     observations_.hub_host = kHubHost;
-    if (profile_.claims("est-enrolment"))
-      ; // the device makes its own key and enrols in each session
-    else if (profile_.key == "pkcs11")
+    // A device that enrols makes its own key, in each session.
+    if (!profile_.claims("est-enrolment") && profile_.key == "pkcs11")
       token_ = chain_->issue_token_identity(observations_.device_id, work_dir_ + "/identity");
-    else
+    else if (!profile_.claims("est-enrolment"))
       chain_->issue_pem_identity(observations_.device_id, work_dir_ + "/identity");
     out_ << "== device under test: " << profile_.name << " as " << observations_.device_id << "; "
          << kinds.size() << " session(s) in parallel\n";

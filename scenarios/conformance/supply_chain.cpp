@@ -200,10 +200,6 @@ void SupplyChain::issue_pem_identity(const std::string &device_id, const std::st
   pki::write_file_atomically(directory + "/key.pem", private_key_pem(key.get()));
 }
 
-} // namespace chainlab::conformance
-
-namespace chainlab::conformance {
-
 TokenIdentity SupplyChain::issue_token_identity(const std::string &device_id,
                                                 const std::string &directory) {
   auto device = [&](std::vector<std::string> args) {
