@@ -34,7 +34,10 @@ struct SessionPlan {
 // dropped and lines cut short, since the device may print anything.
 std::string log_tail(const std::string &path) {
   constexpr std::size_t kLines = 8, kWidth = 200;
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  // Only the file's end is read: a device may print one endless line.
+  auto size = static_cast<std::streamoff>(in.tellg());
+  in.seekg(std::max<std::streamoff>(0, size - std::streamoff(kLines * kWidth)));
   std::deque<std::string> lines;
   for (std::string line; std::getline(in, line);) {
     lines.push_back(line.substr(0, kWidth));
