@@ -4,7 +4,7 @@
 #include "core/clock.hpp"
 #include "hub/api_support.hpp"
 #include "hub/device_json.hpp"
-#include "mqtt/byte_reader.hpp"
+#include "core/byte_reader.hpp"
 #include "pki/encoding.hpp"
 #include "pki/inspect.hpp"
 #include "pki/policy.hpp"
@@ -258,7 +258,7 @@ void device_telemetry(Call &call) {
   json list = json::array();
   for (const auto &record : call.context.registry.telemetry(call.hub, call.part(3))) {
     json item = {{"time", pki::format_time(record.time)}, {"topic", record.topic}};
-    if (mqtt::is_valid_utf8(record.payload)) {
+    if (is_valid_utf8(record.payload)) {
       item["payload"] = record.payload;
     } else {
       item["payload"] = pki::base64_encode(record.payload);

@@ -8,7 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/random.hpp"
-#include "mqtt/byte_reader.hpp"
+#include "core/byte_reader.hpp"
 #include "mqtt/codec.hpp"
 #include "ossl/errors.hpp"
 #include "pki/encoding.hpp"

@@ -4,7 +4,7 @@
 
 #include "core/error.hpp"
 #include "core/random.hpp"
-#include "mqtt/byte_reader.hpp"
+#include "core/byte_reader.hpp"
 #include "mqtt/codec.hpp"
 
 namespace chainlab::conformance {
@@ -27,25 +27,25 @@ constexpr const char *kTwinDocument =
 } // namespace
 
 std::vector<std::uint16_t> parse_supported_versions(std::span<const std::uint8_t> body) {
-  mqtt::ByteReader reader(body);
+  ByteReader reader(body);
   std::uint8_t length = 0;
   std::span<const std::uint8_t> list;
   if (!reader.read_u8(length) || length % 2 != 0 || !reader.read_bytes(length, list))
     return {};
   std::vector<std::uint16_t> versions;
-  mqtt::ByteReader items(list);
+  ByteReader items(list);
   for (std::uint16_t version = 0; items.read_u16(version);)
     versions.push_back(version);
   return versions;
 }
 
 std::optional<std::string> parse_server_name(std::span<const std::uint8_t> body) {
-  mqtt::ByteReader reader(body);
+  ByteReader reader(body);
   std::uint16_t length = 0;
   std::span<const std::uint8_t> list;
   if (!reader.read_u16(length) || !reader.read_bytes(length, list))
     return std::nullopt;
-  mqtt::ByteReader entries(list);
+  ByteReader entries(list);
   std::uint8_t type = 0;
   std::string name;
   while (entries.read_u8(type) && entries.read_binary(name))

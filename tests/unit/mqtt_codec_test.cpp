@@ -2,7 +2,7 @@
 // remaining length, truncated strings, oversized packets, bad flags).
 #include <gtest/gtest.h>
 
-#include "mqtt/byte_reader.hpp"
+#include "core/byte_reader.hpp"
 #include "mqtt/codec.hpp"
 
 namespace chainlab::mqtt {

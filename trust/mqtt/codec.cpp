@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "mqtt/byte_reader.hpp"
+#include "core/byte_reader.hpp"
 
 namespace chainlab::mqtt {
 namespace {

@@ -1,6 +1,6 @@
-#include "mqtt/byte_reader.hpp"
+#include "core/byte_reader.hpp"
 
-namespace chainlab::mqtt {
+namespace chainlab {
 
 bool ByteReader::read_u8(std::uint8_t &out_value) {
   if (remaining() < 1)
@@ -14,6 +14,17 @@ bool ByteReader::read_u16(std::uint16_t &out_value) {
     return false;
   out_value = std::uint16_t(bytes_[position_] << 8 | bytes_[position_ + 1]);
   position_ += 2;
+  return true;
+}
+
+bool ByteReader::read_uint(std::size_t width, std::uint64_t &out_value) {
+  if (width == 0 || width > 8 || remaining() < width)
+    return false;
+  std::uint64_t value = 0;
+  for (std::size_t i = 0; i < width; ++i)
+    value = value << 8 | bytes_[position_ + i];
+  position_ += width;
+  out_value = value;
   return true;
 }
 
@@ -72,4 +83,4 @@ bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
-} // namespace chainlab::mqtt
+} // namespace chainlab

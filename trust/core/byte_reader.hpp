@@ -1,4 +1,4 @@
-// mqtt/byte_reader.hpp: a bounds-checked cursor over bytes (after
+// core/byte_reader.hpp: a bounds-checked cursor over bytes (after
 // BoringSSL's CBS). Every read either succeeds whole or returns false and
 // leaves the cursor where it was; nothing reads past the end.
 #pragma once
@@ -7,7 +7,7 @@
 #include <span>
 #include <string>
 
-namespace chainlab::mqtt {
+namespace chainlab {
 
 class ByteReader {
 public:
@@ -15,6 +15,8 @@ public:
 
   bool read_u8(std::uint8_t &out_value);
   bool read_u16(std::uint16_t &out_value);          // big-endian
+  // read_uint: an unsigned big-endian integer |width| bytes wide (1 to 8).
+  bool read_uint(std::size_t width, std::uint64_t &out_value);
   bool read_bytes(std::size_t count, std::span<const std::uint8_t> &out_bytes);
   // read_binary: a u16 length, then that many bytes.
   bool read_binary(std::string &out_value);
@@ -32,4 +34,4 @@ private:
 // overlong forms (MQTT 3.1.1 section 1.5.3).
 bool is_valid_utf8(std::string_view text);
 
-} // namespace chainlab::mqtt
+} // namespace chainlab
