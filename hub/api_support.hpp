@@ -25,8 +25,6 @@ struct Call {
 
 HttpResponse json_response(int status, const nlohmann::json &body);
 HttpResponse error_response(const Error &error);
-// query_parameter returns the percent-decoded value of |name| in |target|.
-std::string query_parameter(const std::string &target, const std::string &name);
 // json_body parses a request body; discarded (not an exception) when it is
 // not JSON or nests deeper than the device-JSON limit.
 nlohmann::json json_body(const std::string &body);

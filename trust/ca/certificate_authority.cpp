@@ -8,7 +8,31 @@ namespace {
 
 std::string short_hex(const std::string &hex) { return hex.substr(0, 16) + "…"; }
 
+std::uint64_t milliseconds(TimePoint when) {
+  return std::uint64_t(
+      std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count());
+}
+
 } // namespace
+
+bool record_issued(registry::IssuanceLog &log, X509 *issued, const std::string &profile,
+                   const std::string &requester, TimePoint when,
+                   const std::optional<std::string> &secret_hash, EVP_PKEY *ca_key) {
+  registry::IssuedRecord record{pki::serial_hex(issued),
+                                pki::subject_text(issued),
+                                profile,
+                                pki::key_fingerprint(X509_get0_pubkey(issued)),
+                                requester,
+                                when,
+                                pki::not_before(issued),
+                                pki::not_after(issued),
+                                pki::to_pem(issued)};
+  transparency::LogEntry entry{milliseconds(when), profile, pki::to_der(issued)};
+  if (!log.record_issuance(record, entry, secret_hash, when))
+    return false;
+  log.tree().publish(ca_key, milliseconds(when));
+  return true;
+}
 
 CertificateAuthority::CertificateAuthority(pki::CertList chain,
                                            ossl::Ptr<EVP_PKEY> key,
@@ -150,21 +174,14 @@ CertificateAuthority::issue(const pki::IssuanceRequest &request,
     return refuse(plan.error());
   narrate_checks(request, plan.value());
   ossl::Ptr<X509> issued = pki::sign_certificate(plan.value(), certificate(), key_.get());
-  registry::IssuedRecord record{pki::serial_hex(issued.get()),
-                                pki::subject_text(issued.get()),
-                                std::string(pki::to_string(request.profile)),
-                                pki::key_fingerprint(plan.value().public_key.get()),
-                                requester,
-                                when,
-                                pki::not_before(issued.get()),
-                                pki::not_after(issued.get()),
-                                pki::to_pem(issued.get())};
-  if (!log_.record_issuance(record, secret_hash, when))
+  std::string profile(pki::to_string(request.profile));
+  if (!record_issued(log_, issued.get(), profile, requester, when, secret_hash, key_.get()))
     return refuse(Error(Reason::secret_used,
                         "the enrolment secret was used by another request "
                         "while this one was being checked"));
-  narrator_.say("issued " + record.subject + " (" + record.profile + ", serial " +
-                short_hex(record.serial) + ") and recorded it");
+  narrator_.say("issued " + pki::subject_text(issued.get()) + " (" + profile + ", serial " +
+                short_hex(pki::serial_hex(issued.get())) + "), recorded it and appended it to "
+                "its transparency log (tree size " + std::to_string(log_.tree().size()) + ")");
   return issued;
 }
 
@@ -180,12 +197,8 @@ ossl::Ptr<X509> CertificateAuthority::issue_tls_server_certificate(EVP_PKEY *key
   plan.not_before = window.value().not_before;
   plan.not_after = window.value().not_after;
   ossl::Ptr<X509> issued = pki::sign_certificate(plan, certificate(), key_.get());
-  log_.record_issuance({pki::serial_hex(issued.get()), pki::subject_text(issued.get()),
-                        "tls-server", pki::key_fingerprint(key),
-                        "self: this CA's EST server", when,
-                        pki::not_before(issued.get()), pki::not_after(issued.get()),
-                        pki::to_pem(issued.get())},
-                       std::nullopt, when);
+  record_issued(log_, issued.get(), "tls-server", "self: this CA's EST server", when,
+                std::nullopt, key_.get());
   return issued;
 }
 

@@ -17,6 +17,14 @@ struct Lifetimes {
   std::chrono::seconds tls_server{std::chrono::hours(24 * 30)};
 };
 
+// record_issued stores |issued| in |log| with its transparency-log entry
+// (its DER, the time and the profile) in one transaction, then signs a new
+// tree head with |ca_key|. False, storing nothing, if |secret_hash| was used
+// meanwhile.
+bool record_issued(registry::IssuanceLog &log, X509 *issued, const std::string &profile,
+                   const std::string &requester, std::chrono::system_clock::time_point when,
+                   const std::optional<std::string> &secret_hash, EVP_PKEY *ca_key);
+
 class CertificateAuthority final : public est::Authority {
 public:
   // |chain| is this CA's certificate first, then up to the root. |key|

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actor/state_dir.hpp"
+#include "ca/certificate_authority.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "hsm/file_key_store.hpp"
@@ -127,12 +128,8 @@ void register_with_hub(const std::string &state_dir, const HubEndpoint &endpoint
   auto ca_key = store->load_key(actor::kIdentityKeyLabel);
   auto proof = sign_verification_certificate(ca.get(), ca_key.get(), code);
   registry::IssuanceLog log(state.path("issuance.db"));
-  log.record_issuance({pki::serial_hex(proof.get()), pki::subject_text(proof.get()),
-                       "verification", pki::key_fingerprint(X509_get0_pubkey(proof.get())),
-                       "self: proof of possession for " + where, now(),
-                       pki::not_before(proof.get()), pki::not_after(proof.get()),
-                       pki::to_pem(proof.get())},
-                      std::nullopt, now());
+  record_issued(log, proof.get(), "verification", "self: proof of possession for " + where,
+                now(), std::nullopt, ca_key.get());
   narrator.say("signed a verification certificate CN=" + code + " with the CA key inside " +
                store->describe());
 

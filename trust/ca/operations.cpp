@@ -4,6 +4,7 @@
 #include <iomanip>
 
 #include "ca/certificate_authority.hpp"
+#include "ca/log_api.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "est/server.hpp"
@@ -133,6 +134,8 @@ struct EstService::Impl {
         server(
             context.get(),
             [this](const HttpRequest &request, const net::PeerInfo &peer) {
+              if (is_log_request(request))
+                return handle_log_request(ca.log.tree(), ca.config.name, request);
               est::Requester requester{peer.address, peer.client_cert.get(),
                                        peer.client_cert_error};
               return est::handle_request(authority, request, requester);
@@ -170,7 +173,8 @@ void serve_ca(const std::string &state_dir, std::uint16_t port, Narrator &narrat
   pki::write_file_atomically(actor::StateDir(state_dir).path("est.port"),
                              std::to_string(service.port()) + "\n");
   narrator.say("EST server listening on https://127.0.0.1:" + std::to_string(service.port()) +
-               "/.well-known/est/ (CA key in " + service.key_location() + ")");
+               "/.well-known/est/ (CA key in " + service.key_location() +
+               "), its transparency log beside it at /log/v1/");
   service.run();
   narrator.say("EST server stopped");
 }

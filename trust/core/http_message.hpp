@@ -26,4 +26,8 @@ struct HttpResponse {
   std::string header(std::string_view name) const;
 };
 
+// query_parameter returns the percent-decoded value of |name| in a
+// request target's query ("" when absent).
+std::string query_parameter(const std::string &target, const std::string &name);
+
 } // namespace chainlab

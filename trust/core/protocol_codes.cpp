@@ -65,6 +65,7 @@ int http_status(Reason reason) {
   case Reason::duplicate_connection:
   case Reason::identity_conflict:
   case Reason::intermediate_disabled:
+  case Reason::not_in_log:
     return 403;
   case Reason::queue_full: // Azure answers a full device queue with 403
     return 403;
@@ -73,6 +74,8 @@ int http_status(Reason reason) {
   case Reason::server_untrusted:
   case Reason::peer_unreachable:
   case Reason::peer_refused:
+  case Reason::log_unavailable:
+  case Reason::log_inconsistent:
     return 502;
   case Reason::config_invalid:
   case Reason::key_store_failed:
@@ -112,6 +115,7 @@ int connack_code(Reason reason) {
     return 1; // a CONNECT that parses but speaks another protocol version
   case Reason::storage_failed:
   case Reason::internal_error:
+  case Reason::log_unavailable:
     return 3; // server unavailable: the device may retry, it is not refused
   default:
     return 5;
@@ -124,6 +128,9 @@ bool answered_after_tls(Reason reason) {
   case Reason::device_not_registered:
   case Reason::device_pending:
   case Reason::identity_conflict:
+  // The issuer's log is asked after TLS, when the device sends CONNECT.
+  case Reason::not_in_log:
+  case Reason::log_unavailable:
     return true;
   default:
     return false;

@@ -68,6 +68,10 @@ enum class Reason {
   identity_conflict,
   intermediate_disabled,
   queue_full,
+  // Transparency: CA issuance logs.
+  not_in_log,       // the certificate is in no log of its issuer
+  log_unavailable,  // the log could not be asked, or its answer did not verify
+  log_inconsistent, // a log forked or was rewritten
   // Talking to a peer.
   server_untrusted,
   peer_unreachable,

@@ -102,6 +102,7 @@ std::optional<StoredSecret> IssuanceLog::find_secret(const std::string &secret_t
 }
 
 bool IssuanceLog::record_issuance(const IssuedRecord &record,
+                                  const transparency::LogEntry &entry,
                                   const std::optional<std::string> &secret_hash,
                                   TimePoint now) {
   Transaction transaction(db_);
@@ -130,8 +131,18 @@ bool IssuanceLog::record_issuance(const IssuedRecord &record,
         .bind(1, *secret_hash)
         .bind(2, record.serial)
         .run();
+  tree_.append(entry);
   transaction.commit();
   return true;
+}
+
+void IssuanceLog::backfill_log(const std::vector<transparency::LogEntry> &entries) {
+  Transaction transaction(db_);
+  if (tree_.size() != 0)
+    return;
+  for (const auto &entry : entries)
+    tree_.append(entry);
+  transaction.commit();
 }
 
 std::optional<IssuedRecord> IssuanceLog::find_by_secret(const std::string &secret_hash) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "registry/sqlite.hpp"
+#include "registry/transparency_log.hpp"
 
 namespace chainlab::registry {
 
@@ -45,12 +46,16 @@ public:
   std::string create_secret(StoredSecret secret);
   std::optional<StoredSecret> find_secret(const std::string &secret_text);
 
-  // record_issuance stores |record| and, when |secret_hash| is given,
-  // marks that secret used, in one transaction. Returns false (and stores
-  // nothing) if the secret was used meanwhile.
-  bool record_issuance(const IssuedRecord &record,
-                       const std::optional<std::string> &secret_hash,
-                       TimePoint now);
+  // record_issuance stores |record|, appends |entry| to the transparency
+  // log and, when |secret_hash| is given, marks that secret used, all in
+  // one transaction. Returns false (and stores nothing) if the secret was
+  // used meanwhile.
+  bool record_issuance(const IssuedRecord &record, const transparency::LogEntry &entry,
+                       const std::optional<std::string> &secret_hash, TimePoint now);
+  // backfill_log appends, in one transaction, entries for certificates
+  // recorded before this CA kept a transparency log (an older state
+  // directory). Does nothing once the log has any entry.
+  void backfill_log(const std::vector<transparency::LogEntry> &entries);
 
   std::vector<IssuedRecord> list();
   std::optional<IssuedRecord> find_by_serial(const std::string &serial);
@@ -60,8 +65,11 @@ public:
 
   static std::string hash_secret(const std::string &secret_text);
 
+  TransparencyLog &tree() { return tree_; }
+
 private:
   Database db_;
+  TransparencyLog tree_{db_};
 };
 
 } // namespace chainlab::registry

@@ -94,6 +94,12 @@ bool Statement::step() {
   fail(db_.db_.get(), db_.path_, "statement failed");
 }
 
+Statement &Statement::reset() {
+  sqlite3_reset(statement_.get());
+  sqlite3_clear_bindings(statement_.get());
+  return *this;
+}
+
 void Statement::run() {
   while (step()) {
   }

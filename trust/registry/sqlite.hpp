@@ -62,6 +62,8 @@ public:
   Statement &bind_blob(int index, std::string_view bytes);
   // step returns true while a row is available.
   bool step();
+  // reset makes the statement ready to bind and step again.
+  Statement &reset();
   // run steps a statement that returns no rows.
   void run();
   std::string text(int column) const;

@@ -31,22 +31,29 @@ Hash digest(std::uint8_t prefix, std::span<const std::uint8_t> a, std::span<cons
 // split is k, the largest power of two smaller than n (n > 1).
 std::uint64_t split(std::uint64_t n) { return std::bit_floor(n - 1); }
 
-// subproof is SUBPROOF(m, D[n], b) of RFC 9162 2.1.4.1.
-void subproof(std::uint64_t m, std::span<const Hash> leaves, bool complete, std::vector<Hash> &out) {
-  std::uint64_t n = leaves.size();
+// subproof is SUBPROOF(m, D[begin:end], b) of RFC 9162 2.1.4.1.
+void subproof(std::uint64_t m, std::uint64_t begin, std::uint64_t end, bool complete,
+              const SubtreeRoot &mth, std::vector<Hash> &out) {
+  std::uint64_t n = end - begin;
   if (m == n) {
     if (!complete)
-      out.push_back(root_hash(leaves));
+      out.push_back(mth(begin, end));
     return;
   }
   std::uint64_t k = split(n);
   if (m <= k) {
-    subproof(m, leaves.first(k), complete, out);
-    out.push_back(root_hash(leaves.subspan(k)));
+    subproof(m, begin, begin + k, complete, mth, out);
+    out.push_back(mth(begin + k, end));
   } else {
-    subproof(m - k, leaves.subspan(k), false, out);
-    out.push_back(root_hash(leaves.first(k)));
+    subproof(m - k, begin + k, end, false, mth, out);
+    out.push_back(mth(begin, begin + k));
   }
+}
+
+SubtreeRoot over(std::span<const Hash> leaves) {
+  return [leaves](std::uint64_t begin, std::uint64_t end) {
+    return root_hash(leaves.subspan(begin, end - begin));
+  };
 }
 
 // walk is the verification walk shared by RFC 9162's inclusion (2.1.3.2)
@@ -91,32 +98,44 @@ Hash root_hash(std::span<const Hash> leaves) {
   return node_hash(root_hash(leaves.first(k)), root_hash(leaves.subspan(k)));
 }
 
-std::vector<Hash> inclusion_proof(std::span<const Hash> leaves, std::uint64_t index) {
-  if (index >= leaves.size())
+std::vector<Hash> inclusion_proof(std::uint64_t size, std::uint64_t index,
+                                  const SubtreeRoot &mth) {
+  if (index >= size)
     throw std::out_of_range("inclusion_proof: index past the tree");
   std::vector<Hash> path;
   // Walk down from the root, collecting siblings; the RFC lists them leaf first.
-  while (leaves.size() > 1) {
-    std::uint64_t k = split(leaves.size());
-    if (index < k) {
-      path.push_back(root_hash(leaves.subspan(k)));
-      leaves = leaves.first(k);
+  std::uint64_t begin = 0, end = size;
+  while (end - begin > 1) {
+    std::uint64_t middle = begin + split(end - begin);
+    if (index < middle) {
+      path.push_back(mth(middle, end));
+      end = middle;
     } else {
-      path.push_back(root_hash(leaves.first(k)));
-      leaves = leaves.subspan(k);
-      index -= k;
+      path.push_back(mth(begin, middle));
+      begin = middle;
     }
   }
   return {path.rbegin(), path.rend()};
 }
 
-std::vector<Hash> consistency_proof(std::span<const Hash> leaves, std::uint64_t size1) {
-  if (size1 == 0 || size1 > leaves.size())
+std::vector<Hash> consistency_proof(std::uint64_t size1, std::uint64_t size2,
+                                    const SubtreeRoot &mth) {
+  if (size1 == 0 || size1 > size2)
     throw std::out_of_range("consistency_proof: size1 outside 1..n");
   std::vector<Hash> proof;
-  subproof(size1, leaves, true, proof);
+  subproof(size1, 0, size2, true, mth, proof);
   return proof;
 }
+
+std::vector<Hash> inclusion_proof(std::span<const Hash> leaves, std::uint64_t index) {
+  return inclusion_proof(leaves.size(), index, over(leaves));
+}
+
+std::vector<Hash> consistency_proof(std::span<const Hash> leaves, std::uint64_t size1) {
+  return consistency_proof(size1, leaves.size(), over(leaves));
+}
+
+std::uint64_t subtree_split(std::uint64_t size) { return split(size); }
 
 bool verify_inclusion(std::uint64_t index, std::uint64_t size, const Hash &leaf,
                       std::span<const Hash> proof, const Hash &root) {

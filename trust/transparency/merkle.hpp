@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -18,6 +19,19 @@ Hash leaf_hash(std::span<const std::uint8_t> entry);
 Hash node_hash(const Hash &left, const Hash &right);
 // root_hash is MTH(D[n]) over the leaves' hashes; SHA-256("") when empty.
 Hash root_hash(std::span<const Hash> leaves);
+
+// SubtreeRoot answers MTH(D[begin:end]) of some tree's leaves. Proofs only
+// ask for subtrees that are complete and aligned (a power of two of leaves
+// starting at a multiple of it) or that end at the tree's last leaf, so a
+// log that stores its complete subtrees answers each in O(log n).
+using SubtreeRoot = std::function<Hash(std::uint64_t begin, std::uint64_t end)>;
+// subtree_split is k of RFC 9162: the largest power of two below |size| (> 1).
+std::uint64_t subtree_split(std::uint64_t size);
+
+std::vector<Hash> inclusion_proof(std::uint64_t size, std::uint64_t index,
+                                  const SubtreeRoot &mth);
+std::vector<Hash> consistency_proof(std::uint64_t size1, std::uint64_t size2,
+                                    const SubtreeRoot &mth);
 
 // inclusion_proof is PATH(index, D[n]) (RFC 9162 2.1.3.1); index < size.
 std::vector<Hash> inclusion_proof(std::span<const Hash> leaves, std::uint64_t index);
