@@ -151,7 +151,48 @@ Result<AuthenticatedDevice> bind_known(const TenantSnapshot &snapshot,
   return out;
 }
 
+// require_log: a certificate new to the hub is kept for auditors; under
+// onboarding "logged" its issuer must have a registered log, which is then
+// asked (at CONNECT) for the proof.
+Result<AuthenticatedDevice> require_log(const TenantSnapshot &snapshot, const CaPolicy &policy,
+                                        X509 *leaf, AuthenticatedDevice out) {
+  if (out.binding == Binding::same_certificate)
+    return out;
+  out.certificate_der = pki::to_der(leaf);
+  if (policy.onboarding != "logged")
+    return out;
+  for (const auto &log : policy.logs)
+    if (log->key_fingerprint == out.device.issuer_key) {
+      out.required_log = log;
+      return out;
+    }
+  return Error(Reason::not_in_log,
+               "device " + out.device.device_id + " (certificate " +
+                   short_thumbprint(out.device.thumbprint) + ", at depth 0) is issued by " +
+                   out.device.issuer_subject + " (key sha256 " + out.device.issuer_key.substr(0, 16) +
+                   "…), which has no transparency log registered with CA " + out.device.ca_name +
+                   " on hub " + snapshot.hub + " (onboarding \"logged\"), so no log can show it");
+}
+
 } // namespace
+
+std::optional<Error> judge_inclusion(const std::string &device_id,
+                                     const std::string &issuer_subject,
+                                     const LogRegistration &log,
+                                     const std::optional<Error> &log_failure) {
+  if (!log_failure)
+    return std::nullopt;
+  const Error &why = *log_failure;
+  if (why.reason() == Reason::not_in_log)
+    return Error(Reason::not_in_log,
+                 "device " + device_id + "'s certificate (at depth 0) is not in the transparency "
+                 "log of its issuer " + issuer_subject + " at " + log.url +
+                 ": it was signed outside the supply chain's record (" + why.detail() + ")");
+  return Error(Reason::log_unavailable,
+               "device " + device_id + "'s certificate (at depth 0) could not be checked against "
+               "the transparency log of its issuer " + issuer_subject + " at " + log.url + " (" +
+               why.detail() + ")");
+}
 
 Result<AuthenticatedDevice> authenticate_device(const TenantSnapshot &snapshot, X509 *leaf,
                                                 const pki::CertList &presented, TimePoint now) {
@@ -179,7 +220,9 @@ Result<AuthenticatedDevice> authenticate_device(const TenantSnapshot &snapshot, 
     auto bound = bind_known(snapshot, *registered, std::move(out));
     if (bound && rule)
       return *rule;
-    return bound;
+    if (!bound)
+      return bound;
+    return require_log(snapshot, policy, leaf, std::move(bound.value()));
   }
   if (rule)
     return *rule;
@@ -189,7 +232,7 @@ Result<AuthenticatedDevice> authenticate_device(const TenantSnapshot &snapshot, 
                      " was never registered on hub " + snapshot.hub);
   out.binding = Binding::new_device;
   out.device.approved = policy.onboarding != "approval";
-  return out;
+  return require_log(snapshot, policy, leaf, std::move(out));
 }
 
 std::optional<Error> still_admitted(const TenantSnapshot &snapshot,

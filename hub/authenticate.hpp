@@ -32,6 +32,11 @@ struct AuthenticatedDevice {
   // For certificate_change: what was registered before.
   std::string previous_thumbprint;
   std::string previous_chain;
+  // A certificate new to the hub (any binding but same_certificate): its
+  // DER, kept for auditors, and under onboarding "logged" the issuer's log
+  // that must prove it holds it before the device is admitted.
+  std::string certificate_der;
+  std::shared_ptr<const LogRegistration> required_log;
 };
 
 // authenticate_device decides. On refusal the Error's reason is the stable
@@ -39,6 +44,15 @@ struct AuthenticatedDevice {
 Result<AuthenticatedDevice> authenticate_device(const TenantSnapshot &snapshot, X509 *leaf,
                                                 const pki::CertList &presented,
                                                 std::chrono::system_clock::time_point now);
+
+// judge_inclusion decides on what the issuer's log answered for a device
+// whose CA onboards by "logged": |log_failure| is nullopt when the log
+// proved the certificate included. Refuses with not_in_log when the log
+// does not hold it, and log_unavailable when no verified answer was had.
+std::optional<Error> judge_inclusion(const std::string &device_id,
+                                     const std::string &issuer_subject,
+                                     const LogRegistration &log,
+                                     const std::optional<Error> &log_failure);
 
 // still_admitted re-decides for a device that is connected, after an
 // operator's change: nullopt if it may stay, else why it must go (device

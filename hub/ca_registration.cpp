@@ -7,6 +7,7 @@
 #include "ossl/errors.hpp"
 #include "pki/encoding.hpp"
 #include "pki/inspect.hpp"
+#include "transparency/log_client.hpp"
 
 namespace chainlab::hub {
 namespace {
@@ -251,21 +252,74 @@ Result<registry::CaRecord> CaRegistration::set_enabled(const std::string &hub,
   return record;
 }
 
+namespace {
+
+// checked_logs validates the logs of onboarding "logged" and returns them
+// as stored: [{"url", "certificate" (PEM)}], each naming a CA certificate.
+Result<std::string> checked_logs(const nlohmann::json &logs) {
+  auto refuse_field = [](const std::string &where, const std::string &why) {
+    return Error(Reason::malformed_request, "field \"" + where + "\": " + why);
+  };
+  if (!logs.is_array() || logs.empty() || logs.size() > 16)
+    return refuse_field("logs", "onboarding \"logged\" needs an array of 1 to 16 logs, each "
+                                "{\"url\": \"https://HOST:PORT\", \"certificate\": PEM}");
+  nlohmann::json stored = nlohmann::json::array();
+  for (std::size_t i = 0; i < logs.size(); ++i) {
+    std::string where = "logs[" + std::to_string(i) + "]";
+    const auto &log = logs[i];
+    if (!log.is_object() || !log.contains("url") || !log["url"].is_string() ||
+        !log.contains("certificate") || !log["certificate"].is_string())
+      return refuse_field(where, "expected {\"url\": string, \"certificate\": PEM}");
+    auto url = transparency::parse_log_url(log["url"].get<std::string>());
+    if (!url)
+      return refuse_field(where + ".url", url.error().detail());
+    ossl::Ptr<X509> certificate;
+    try {
+      certificate = pki::parse_certificate(log["certificate"].get<std::string>(),
+                                           where + ".certificate");
+    } catch (const Error &error) {
+      return error;
+    }
+    if (!pki::is_ca(certificate.get()))
+      return refuse_field(where + ".certificate", pki::subject_text(certificate.get()) +
+                                                      " is not a CA certificate, so it keeps no "
+                                                      "issuance log");
+    stored.push_back({{"url", log["url"]}, {"certificate", pki::to_pem(certificate.get())}});
+  }
+  return stored.dump();
+}
+
+} // namespace
+
 Result<registry::CaRecord> CaRegistration::set_onboarding(const std::string &hub,
                                                           const std::string &name,
-                                                          const std::string &policy) {
+                                                          const std::string &policy,
+                                                          const nlohmann::json &logs) {
   std::lock_guard lock(mutex_);
-  if (policy != "first-connection" && policy != "pre-registered" && policy != "approval")
+  if (policy != "first-connection" && policy != "pre-registered" && policy != "approval" &&
+      policy != "logged")
     return Error(Reason::malformed_request,
-                 "field \"policy\": expected first-connection, pre-registered or approval, got \"" +
-                     policy + "\"");
+                 "field \"policy\": expected first-connection, pre-registered, approval or "
+                 "logged, got \"" + policy.substr(0, 64) + "\"");
+  std::optional<std::string> stored_logs;
+  if (policy == "logged") {
+    auto checked = checked_logs(logs);
+    if (!checked)
+      return checked.error();
+    stored_logs = checked.value();
+  }
   auto found = find(hub, name);
   if (!found)
     return refuse(hub, name, found.error());
   registry::CaRecord record = found.value();
   record.onboarding = policy;
-  update_and_log(record, "ca_onboarding", record.subject,
-            "devices under CA " + record.subject + " are now onboarded by " + policy);
+  if (stored_logs)
+    record.logs = *stored_logs;
+  std::string detail = "devices under CA " + record.subject + " are now onboarded by " + policy;
+  if (stored_logs)
+    detail += ": a device's certificate must be in its issuer's transparency log (" +
+              std::to_string(logs.size()) + " log(s) registered)";
+  update_and_log(record, "ca_onboarding", record.subject, detail);
   return record;
 }
 

@@ -5,6 +5,8 @@
 // event with its reason code.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -41,9 +43,12 @@ public:
   Result<registry::CaRecord> set_enabled(const std::string &hub, const std::string &name,
                                          bool enabled);
   Result<bool> remove(const std::string &hub, const std::string &name);
-  // set_onboarding: "first-connection", "pre-registered" or "approval".
+  // set_onboarding: "first-connection", "pre-registered", "approval" or
+  // "logged". "logged" needs |logs|: a JSON array of 1 to 16
+  // {"url": "https://HOST:PORT", "certificate": PEM of the CA whose log it is}.
   Result<registry::CaRecord> set_onboarding(const std::string &hub, const std::string &name,
-                                            const std::string &policy);
+                                            const std::string &policy,
+                                            const nlohmann::json &logs = nullptr);
   // set_certificate_change: "any", "same-issuer" or "pinned" (see CaRecord).
   Result<registry::CaRecord> set_certificate_change(const std::string &hub,
                                                     const std::string &name,

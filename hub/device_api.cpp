@@ -22,6 +22,7 @@ json device_json(const registry::DeviceRecord &device) {
               {"issuer", device.issuer_subject},
               {"issuerKey", device.issuer_key},
               {"chain", device.chain_subjects},
+              {"chainKeys", device.chain_keys},
               {"thumbprint", device.thumbprint}};
   if (device.first_connected)
     out["firstConnected"] = pki::format_time(*device.first_connected);
@@ -111,9 +112,15 @@ void list_devices(Call &call) {
   auto query = device_query(call.request.target);
   if (!query)
     return call.respond(error_response(query.error()));
+  bool certificates = query_parameter(call.request.target, "certificates") == "true";
+  auto &registry = call.context.registry;
   json list = json::array();
-  for (const auto &device : call.context.registry.query_devices(call.hub, query.value()))
+  for (const auto &device : registry.query_devices(call.hub, query.value())) {
     list.push_back(device_json(device));
+    if (certificates)
+      if (auto der = registry.device_certificate(call.hub, device.thumbprint))
+        list.back()["certificate"] = pki::base64_encode(*der);
+  }
   call.respond(json_response(200, {{"devices", list}, {"count", list.size()}}));
 }
 

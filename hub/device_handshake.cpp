@@ -88,6 +88,8 @@ void adopt(const AuthenticatedDevice &authenticated, DeviceIdentity &identity) {
   identity.binding = authenticated.binding;
   identity.previous_thumbprint = authenticated.previous_thumbprint;
   identity.previous_chain = authenticated.previous_chain;
+  identity.certificate_der = authenticated.certificate_der;
+  identity.required_log = authenticated.required_log;
 }
 
 registry::DeviceRecord connected_record(const DeviceIdentity &identity) {

@@ -35,6 +35,10 @@ struct DeviceIdentity {
   bool approved = true;       // false: new under an "approval" CA
   Binding binding = Binding::same_certificate;
   std::string previous_thumbprint, previous_chain; // for a certificate change
+  // A certificate new to the hub: its DER, and the log that must hold it
+  // (onboarding "logged"); see AuthenticatedDevice.
+  std::string certificate_der;
+  std::shared_ptr<const LogRegistration> required_log;
   // A refusal the handshake decided but that is answered after TLS, at
   // CONNECT (CONNACK 5), as Azure IoT Hub answers unauthorised devices.
   std::optional<Error> refusal;

@@ -39,6 +39,7 @@ registry::Admission GatewayServices::admission_for(const DeviceIdentity &device)
   record.chain_keys = device.chain_keys;
   record.thumbprint = device.thumbprint;
   record.last_connected = now();
+  admission.certificate_der = device.certificate_der;
   const std::string &id = device.device_id;
   switch (device.binding) {
   case Binding::new_device:
@@ -89,6 +90,25 @@ void GatewayServices::admit(const DeviceIdentity &device,
                                                    : std::nullopt;
   if (withdrawn)
     return done(*withdrawn);
+  if (!device.required_log)
+    return record_admission(device, std::move(done));
+  // Onboarding "logged": the issuer's log must hold this certificate.
+  auto log = device.required_log;
+  logs_.check(log, device.certificate_der,
+              [this, device, log, done = std::move(done)](std::optional<Error> failure) {
+                if (auto refusal = judge_inclusion(device.device_id, device.issuer_subject, *log,
+                                                   failure))
+                  return done(*refusal);
+                narrator_.check("[" + device.hub + "] " + device.issuer_subject +
+                                "'s transparency log at " + log->url + " proves " +
+                                device.device_id + "'s certificate is in it (signed tree head, "
+                                "inclusion proof)");
+                record_admission(device, done);
+              });
+}
+
+void GatewayServices::record_admission(const DeviceIdentity &device,
+                                       std::function<void(Result<bool>)> done) {
   auto admission = admission_for(device);
   std::vector<std::string> narration;
   for (const auto &event : admission.events)

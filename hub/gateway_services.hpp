@@ -9,6 +9,7 @@
 
 #include "core/narrator.hpp"
 #include "hub/device_session.hpp"
+#include "hub/log_prover.hpp"
 #include "hub/trust_store.hpp"
 #include "registry/hub_registry.hpp"
 
@@ -55,6 +56,8 @@ public:
 
 private:
   registry::Admission admission_for(const DeviceIdentity &device) const;
+  // record_admission writes an admitted device durably, then answers |done|.
+  void record_admission(const DeviceIdentity &device, std::function<void(Result<bool>)> done);
   // admitted_result: what the device hears once its admission was written.
   Result<bool> admitted_result(const DeviceIdentity &device,
                                const std::vector<std::string> &narration,
@@ -70,6 +73,7 @@ private:
     MethodDone done;
   };
   std::map<std::string, PendingCall> calls_; // by request id
+  LogProver logs_; // last: its worker stops before the rest goes
 };
 
 } // namespace chainlab::hub

@@ -43,10 +43,13 @@ json ca_json(const registry::CaRecord &record) {
               {"enabled", record.enabled},
               {"onboarding", record.onboarding},
               {"certificateChange", record.certificate_change},
+              {"logs", json::array()},
               {"notAfter", pki::format_time(record.not_after)},
               {"created", pki::format_time(record.created_at)}};
   if (record.verified_at)
     out["verified"] = pki::format_time(*record.verified_at);
+  for (const auto &log : parse_log_registrations(record.logs))
+    out["logs"].push_back({{"url", log->url}, {"subject", log->subject}});
   return out;
 }
 
@@ -147,8 +150,11 @@ void set_onboarding(Call &call) {
   if (policy.empty())
     return call.respond(error_response(
         Error(Reason::malformed_request, "request body: expected {\"policy\": \"first-connection\" "
-                                         "| \"pre-registered\" | \"approval\"}")));
-  answer_ca(call, call.context.registration.set_onboarding(call.hub, call.part(3), policy));
+                                         "| \"pre-registered\" | \"approval\"} or "
+                                         "{\"policy\": \"logged\", \"logs\": [...]}")));
+  json body = json_body(call.request.body);
+  answer_ca(call, call.context.registration.set_onboarding(call.hub, call.part(3), policy,
+                                                           body.value("logs", json())));
 }
 
 void set_certificate_change(Call &call) {

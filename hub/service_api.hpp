@@ -10,12 +10,14 @@
 //   POST   /hubs/{hub}/certificates/{name}/disable | /enable
 //   POST   /hubs/{hub}/certificates/{name}/onboarding  {"policy": "first-connection" |
 //                                                         "pre-registered" | "approval"}
+//                                     or {"policy": "logged", "logs": [{"url", "certificate"}]}
 //   POST   /hubs/{hub}/certificates/{name}/certificateChange  {"policy": "any" |
 //                                                         "same-issuer" | "pinned"}
 //   DELETE /hubs/{hub}/certificates/{name}
 //   GET    /hubs/{hub}/events[?after=ID]
 //   GET    /hubs/{hub}/devices[?ca=NAME&issuer=SUBJECT&under=SUBJECT
-//                               &from=ISO8601&until=ISO8601&status=enabled|disabled]
+//                               &from=ISO8601&until=ISO8601&status=enabled|disabled
+//                               &certificates=true (each device's certificate, base64 DER)]
 //   POST   /hubs/{hub}/devices/disable | /enable  ?ca=|issuer=|under=[&key=SPKI-SHA256]
 //          (a whole group; issuer= and under= also stand for devices signed later)
 //   GET    /hubs/{hub}/devices/{id}

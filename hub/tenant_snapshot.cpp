@@ -2,6 +2,8 @@
 
 #include <functional>
 
+#include <nlohmann/json.hpp>
+
 #include "pki/inspect.hpp"
 
 namespace chainlab::hub {
@@ -20,10 +22,34 @@ std::shared_ptr<const CaTrust> CaTrust::from(const std::vector<registry::CaRecor
     trust->anchors.push_back(
         {record.name, std::move(certificate), record.verified, record.enabled});
     trust->policies[record.name] = {record.verified, record.enabled, record.onboarding,
-                                    record.certificate_change};
+                                    record.certificate_change,
+                                    parse_log_registrations(record.logs)};
   }
   trust->generation = pki::ChainValidator::generation_of(trust->anchors);
   return trust;
+}
+
+std::vector<std::shared_ptr<const LogRegistration>> parse_log_registrations(const std::string &text) {
+  std::vector<std::shared_ptr<const LogRegistration>> logs;
+  auto list = nlohmann::json::parse(text, nullptr, false);
+  if (!list.is_array())
+    return logs;
+  for (const auto &item : list) {
+    if (!item.is_object() || !item.contains("url") || !item["url"].is_string() ||
+        !item.contains("certificate") || !item["certificate"].is_string())
+      continue;
+    auto log = std::make_shared<LogRegistration>();
+    try {
+      log->certificate = pki::parse_certificate(item["certificate"].get<std::string>(), "log");
+    } catch (const Error &) {
+      continue;
+    }
+    log->url = item["url"].get<std::string>();
+    log->subject = pki::subject_text(log->certificate.get());
+    log->key_fingerprint = pki::key_fingerprint(log->certificate.get());
+    logs.push_back(std::move(log));
+  }
+  return logs;
 }
 
 DeviceTable::DeviceTable() {

@@ -16,12 +16,28 @@
 
 namespace chainlab::hub {
 
+// LogRegistration: a CA's transparency log as registered with the hub
+// under onboarding "logged". Its certificate's key signs the log's tree
+// heads and pins its TLS; a device's issuer uses this log when the
+// issuer's key is this certificate's key.
+struct LogRegistration {
+  std::string url;
+  ossl::Ptr<X509> certificate;
+  std::string subject;
+  std::string key_fingerprint; // SPKI SHA-256, as DeviceRecord::issuer_key
+};
+
 struct CaPolicy {
   bool verified = false;
   bool enabled = true;
   std::string onboarding = "first-connection";
   std::string certificate_change = "same-issuer";
+  std::vector<std::shared_ptr<const LogRegistration>> logs;
 };
+
+// parse_log_registrations reads CaRecord::logs; an entry that does not
+// parse is skipped (the API refused such input; this is a damaged row).
+std::vector<std::shared_ptr<const LogRegistration>> parse_log_registrations(const std::string &json);
 
 // CaTrust is rebuilt whenever any of the hub's CAs changes; its validator
 // caches proven intermediates for exactly this set of anchors.

@@ -2,6 +2,9 @@
 // outcome with its reason, without sockets or a database.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include "core/protocol_codes.hpp"
 #include "hub/authenticate.hpp"
 #include "pki/inspect.hpp"
 #include "support/test_pki.hpp"
@@ -243,6 +246,73 @@ TEST(DeviceTable, CopyOnWriteLeavesOlderSnapshotsAlone) {
   EXPECT_TRUE(one.find("widget-001"));
   EXPECT_FALSE(empty.find("widget-001"));
   EXPECT_EQ(one.without("widget-001").size(), 0u);
+}
+
+} // namespace
+} // namespace chainlab
+
+namespace chainlab {
+namespace {
+
+registry::CaRecord logged(registry::CaRecord record, std::vector<const TestCa *> logs) {
+  record.onboarding = "logged";
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto *ca : logs)
+    list.push_back({{"url", "https://127.0.0.1:4443"},
+                    {"certificate", pki::to_pem(ca->certificate.get())}});
+  record.logs = list.dump();
+  return record;
+}
+
+TEST(Authenticate, LoggedOnboardingNamesTheIssuersLog) {
+  const auto &f = fleet();
+  auto snapshot = f.snapshot({logged(ca_record("company-x", f.company), {&f.factory, &f.technician})});
+  auto result = f.authenticate(snapshot, f.widget.get(), f.technician);
+  ASSERT_TRUE(result.ok()) << result.error().what();
+  ASSERT_TRUE(result.value().required_log);
+  EXPECT_EQ(result.value().required_log->subject, "CN=Technician-Z");
+  EXPECT_EQ(result.value().certificate_der, pki::to_der(f.widget.get()));
+  // A reconnection with the registered certificate was proven before.
+  auto again = f.authenticate(f.registered(snapshot), f.widget.get(), f.technician);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again.value().binding, hub::Binding::same_certificate);
+  EXPECT_FALSE(again.value().required_log);
+  EXPECT_TRUE(again.value().certificate_der.empty());
+}
+
+TEST(Authenticate, LoggedOnboardingRefusesAnIssuerWithoutALog) {
+  const auto &f = fleet();
+  auto snapshot = f.snapshot({logged(ca_record("company-x", f.company), {&f.factory})});
+  auto result = f.authenticate(snapshot, f.widget.get(), f.technician);
+  EXPECT_EQ(refusal_of(result), Reason::not_in_log);
+  EXPECT_NE(result.error().detail().find("CN=Technician-Z"), std::string::npos);
+  EXPECT_TRUE(answered_after_tls(Reason::not_in_log));
+}
+
+TEST(Authenticate, OtherPoliciesNeedNoLog) {
+  const auto &f = fleet();
+  auto result = f.authenticate(f.standard(), f.widget.get(), f.technician);
+  ASSERT_TRUE(result.ok());
+  EXPECT_FALSE(result.value().required_log);
+  EXPECT_FALSE(result.value().certificate_der.empty()) << "kept for auditors";
+}
+
+TEST(Authenticate, JudgeInclusionMapsTheLogsAnswer) {
+  hub::LogRegistration log;
+  log.url = "https://127.0.0.1:4443";
+  EXPECT_FALSE(hub::judge_inclusion("widget-001", "CN=Technician-Z", log, std::nullopt));
+  auto absent = hub::judge_inclusion("widget-666", "CN=Technician-Z", log,
+                                     Error(Reason::not_in_log, "no such certificate"));
+  ASSERT_TRUE(absent);
+  EXPECT_EQ(absent->reason(), Reason::not_in_log);
+  for (const char *named : {"widget-666", "CN=Technician-Z", "https://127.0.0.1:4443"})
+    EXPECT_NE(absent->detail().find(named), std::string::npos) << named;
+  auto down = hub::judge_inclusion("widget-001", "CN=Technician-Z", log,
+                                   Error(Reason::log_unavailable, "connection refused"));
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason(), Reason::log_unavailable);
+  EXPECT_EQ(connack_code(Reason::log_unavailable), 3);
+  EXPECT_EQ(connack_code(Reason::not_in_log), 5);
 }
 
 } // namespace

@@ -75,6 +75,13 @@ CREATE TABLE IF NOT EXISTS events (
   subject TEXT NOT NULL,
   detail TEXT NOT NULL
 );
+-- Every certificate a device was admitted with, for auditors.
+CREATE TABLE IF NOT EXISTS device_certificates (
+  hub TEXT NOT NULL,
+  thumbprint TEXT NOT NULL,
+  certificate_der BLOB NOT NULL,
+  PRIMARY KEY (hub, thumbprint)
+);
 CREATE INDEX IF NOT EXISTS events_by_hub ON events (hub, id);
 CREATE INDEX IF NOT EXISTS telemetry_by_device ON telemetry (hub, device_id, id);
 )sql";
@@ -82,7 +89,7 @@ CREATE INDEX IF NOT EXISTS telemetry_by_device ON telemetry (hub, device_id, id)
 constexpr const char *kCaColumns =
     "hub, name, certificate_pem, subject, thumbprint, verified, enabled, not_after, "
     "created_at, verified_at, verification_code, code_expires_at, code_used, onboarding, "
-    "certificate_change";
+    "certificate_change, logs";
 
 CaRecord read_ca(const Statement &row) {
   CaRecord record;
@@ -103,6 +110,7 @@ CaRecord read_ca(const Statement &row) {
   record.code_used = row.integer(12) != 0;
   record.onboarding = row.text(13);
   record.certificate_change = row.text(14);
+  record.logs = row.text(15);
   return record;
 }
 
@@ -118,6 +126,7 @@ HubRegistry::HubRegistry(const std::string &path) : db_(path) {
   db_.add_column("ca_certificates", "certificate_change", "TEXT NOT NULL DEFAULT 'same-issuer'");
   db_.add_column("devices", "issuer_key", "TEXT NOT NULL DEFAULT ''");
   db_.add_column("devices", "chain_keys", "TEXT NOT NULL DEFAULT ''");
+  db_.add_column("ca_certificates", "logs", "TEXT NOT NULL DEFAULT '[]'");
 }
 
 HubRegistry::~HubRegistry() {
@@ -172,7 +181,7 @@ void HubRegistry::add_ca(const CaRecord &record, const EventRecord &event) {
   flush_events_locked();
   Transaction transaction(db_);
   auto insert = db_.prepare(std::string("INSERT INTO ca_certificates (") + kCaColumns +
-                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   insert.bind(1, record.hub)
       .bind(2, record.name)
       .bind(3, record.certificate_pem)
@@ -186,7 +195,7 @@ void HubRegistry::add_ca(const CaRecord &record, const EventRecord &event) {
   insert.bind(11, record.verification_code);
   bind_optional_time(insert, 12, record.code_expires_at);
   insert.bind(13, std::int64_t(record.code_used)).bind(14, record.onboarding);
-  insert.bind(15, record.certificate_change);
+  insert.bind(15, record.certificate_change).bind(16, record.logs);
   insert.run();
   insert_event(event);
   transaction.commit();
@@ -231,13 +240,14 @@ void HubRegistry::update_ca(const CaRecord &record, const EventRecord &event) {
   auto update = db_.prepare(
       "UPDATE ca_certificates SET verified = ?, enabled = ?, verified_at = ?, "
       "verification_code = ?, code_expires_at = ?, code_used = ?, onboarding = ?, "
-      "certificate_change = ? WHERE hub = ? AND name = ?");
+      "certificate_change = ?, logs = ? WHERE hub = ? AND name = ?");
   update.bind(1, std::int64_t(record.verified)).bind(2, std::int64_t(record.enabled));
   bind_optional_time(update, 3, record.verified_at);
   update.bind(4, record.verification_code);
   bind_optional_time(update, 5, record.code_expires_at);
   update.bind(6, std::int64_t(record.code_used)).bind(7, record.onboarding);
-  update.bind(8, record.certificate_change).bind(9, record.hub).bind(10, record.name);
+  update.bind(8, record.certificate_change).bind(9, record.logs);
+  update.bind(10, record.hub).bind(11, record.name);
   update.run();
   insert_event(event);
   transaction.commit();
@@ -448,6 +458,13 @@ void HubRegistry::admit_device_durably(Admission admission, std::function<void(A
 // row is as the admission expects; false, and nothing written, otherwise.
 bool HubRegistry::write_admission_locked(const Admission &admission) {
   const DeviceRecord &device = admission.device;
+  if (!admission.certificate_der.empty())
+    db_.prepare("INSERT OR IGNORE INTO device_certificates (hub, thumbprint, certificate_der) "
+                "VALUES (?, ?, ?)")
+        .bind(1, device.hub)
+        .bind(2, device.thumbprint)
+        .bind_blob(3, admission.certificate_der)
+        .run();
   using Kind = Admission::Kind;
   if (admission.kind == Kind::register_new) {
     auto insert = db_.prepare(
@@ -649,6 +666,17 @@ std::vector<TelemetryRecord> HubRegistry::telemetry(const std::string &hub,
     records.push_back({query.text(0), query.text(1), from_seconds(query.integer(2)),
                        query.text(3), query.blob(4)});
   return records;
+}
+
+std::optional<std::string> HubRegistry::device_certificate(const std::string &hub,
+                                                           const std::string &thumbprint) {
+  std::lock_guard lock(mutex_);
+  auto query = db_.prepare(
+      "SELECT certificate_der FROM device_certificates WHERE hub = ? AND thumbprint = ?");
+  query.bind(1, hub).bind(2, thumbprint);
+  if (!query.step())
+    return std::nullopt;
+  return query.blob(0);
 }
 
 } // namespace chainlab::registry

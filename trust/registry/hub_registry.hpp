@@ -44,6 +44,9 @@ struct CaRecord {
   // as Azure IoT Hub does), "same-issuer" (renewal by the same issuing CA;
   // the default) or "pinned" (only the registered thumbprint).
   std::string certificate_change = "same-issuer";
+  // Under onboarding "logged": the transparency logs of the CAs that sign
+  // devices, as a JSON array of {"url", "certificate"} (the CA's PEM).
+  std::string logs = "[]";
 };
 
 struct DeviceRecord {
@@ -107,6 +110,9 @@ struct Admission {
   // concurrent change by someone else is not overwritten.
   std::string expected_thumbprint;
   std::vector<EventRecord> events;
+  // The certificate the device presented (DER), kept for auditors when it
+  // is new to the hub; empty on a reconnection.
+  std::string certificate_der;
 };
 
 class HubRegistry {
@@ -154,6 +160,10 @@ public:
                               bool disabled, const EventRecord &event);
   std::optional<DeviceRecord> find_device(const std::string &hub, const std::string &device_id);
   std::vector<DeviceRecord> query_devices(const std::string &hub, const DeviceQuery &query);
+  // device_certificate: the certificate (DER) a device with this thumbprint
+  // was admitted with, if the hub kept it.
+  std::optional<std::string> device_certificate(const std::string &hub,
+                                                const std::string &thumbprint);
   bool set_device_enabled(const std::string &hub, const std::string &device_id, bool enabled);
   bool approve_device(const std::string &hub, const std::string &device_id);
   bool delete_device(const std::string &hub, const std::string &device_id);
