@@ -293,10 +293,79 @@ void replay_verification(RunContext &run, StepCall &call) {
   judge_response(call, response);
 }
 
+// actor_list reads args[key], an array of actor IDs (absent: empty).
+std::vector<ActorState *> actor_list(RunContext &run, const StepSpec &step, const std::string &key) {
+  std::vector<ActorState *> actors;
+  if (!step.args.contains(key))
+    return actors;
+  const json &list = step.args[key];
+  if (!list.is_array())
+    run.invalid(step, "/args/" + key, "expected an array of actor IDs");
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].is_string())
+      run.invalid(step, "/args/" + key + "/" + std::to_string(i), "expected an actor ID");
+    actors.push_back(&run.actor(list[i].get<std::string>()));
+  }
+  return actors;
+}
+
+std::string log_url(const ActorState &ca) { return "https://127.0.0.1:" + std::to_string(ca.est_port); }
+
+// set_onboarding: args.policy; under "logged", args.logs names the CAs
+// whose transparency logs the hub asks (their EST servers and certificates).
 void set_onboarding(RunContext &run, StepCall &call) {
+  json body = {{"policy", run.arg(call.spec, "policy")}};
+  for (ActorState *ca : actor_list(run, call.spec, "logs")) {
+    body["logs"].push_back({{"url", log_url(*ca)},
+                            {"certificate", pki::read_file(ca->dir + "/certificate.pem")}});
+    run.interact(call.hub->spec->id, ca->spec->id, "registers its log for onboarding", false);
+  }
   judge_response(call, hub_api(run, call, "POST",
                                "/certificates/" + run.arg(call.spec, "ca") + "/onboarding",
-                               json{{"policy", run.arg(call.spec, "policy")}}.dump()));
+                               body.dump()));
+}
+
+// audit: Company-X checks the hub's devices against the logs of args.logs
+// (default: every other CA of the scenario; its own log is always read).
+void audit(RunContext &run, StepCall &call) {
+  ActorState &hub = run.need_hub(call);
+  auto logs = actor_list(run, call.spec, "logs");
+  if (!call.spec.args.contains("logs"))
+    for (const auto &spec : run.scenario().actors)
+      if ((spec.role == "factory" || spec.role == "technician" || spec.role == "company") &&
+          spec.id != call.actor.spec->id)
+        logs.push_back(&run.actor(spec.id));
+  std::vector<std::string> command = {"audit", "--hub", call.hub_name, "--hub-port",
+                                      std::to_string(hub.api_port), "--hub-fingerprint",
+                                      hub.fingerprint, "--token-file",
+                                      hub.dir + "/hubs/" + call.hub_name + ".token"};
+  for (ActorState *ca : logs) {
+    command.insert(command.end(), {"--log", log_url(*ca) + "@" + ca->fingerprint});
+    run.interact(call.actor.spec->id, ca->spec->id, "audit: tree head, entries, proofs", false);
+  }
+  if (call.spec.args.value("json", false))
+    command.push_back("--json");
+  run.interact(call.actor.spec->id, hub.spec->id, "audit: registered devices and certificates", false);
+  run_actor_step(run, call, command);
+  run.mark_last_interaction(call.actor.spec->id, !call.result.passed ||
+                                                     call.spec.expect.outcome == "refused");
+}
+
+// tamper_log: someone with the CA's files edits its log after the fact.
+// edit-entry changes a byte of entry args.index's certificate; truncate
+// drops entries from args.index on and has the CA key sign the shorter
+// tree (an owner rewriting history).
+void tamper_log(RunContext &run, StepCall &call) {
+  ActorState &ca = call.actor;
+  std::string mode = run.arg(call.spec, "mode");
+  if (!call.spec.args.contains("index") || !call.spec.args["index"].is_number_unsigned())
+    run.invalid(call.spec, "/args/index", "expected the index of a log entry");
+  std::int64_t index = call.spec.args["index"].get<std::int64_t>();
+  if (mode != "edit-entry" && mode != "truncate")
+    run.invalid(call.spec, "/args/mode", "expected edit-entry or truncate");
+  call.result.message = rewrite_log(ca.dir, mode == "truncate", index);
+  call.result.passed = true;
+  run.interact(ca.spec->id, ca.spec->id, "its log database is edited (" + mode + ")", false);
 }
 
 void register_device(RunContext &run, StepCall &call) {
@@ -363,6 +432,8 @@ constexpr std::string_view kCas[] = {"company", "factory", "technician"};
 const std::vector<Action> &actions() {
   static const std::vector<Action> table = {
       {"register-ca", {kCas[0], kCas[1], kCas[2]}, register_ca},
+      {"audit", {kCas[0]}, audit},
+      {"tamper-log", {kCas[0], kCas[1], kCas[2]}, tamper_log},
       {"list", {kCas[0], kCas[1], kCas[2]}, own_command},
       {"show", {kCas[0], kCas[1], kCas[2], "device"}, own_command},
       {"connect", {"device"}, connect},

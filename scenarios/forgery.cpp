@@ -8,6 +8,7 @@
 #include "pki/certificate_builder.hpp"
 #include "pki/encoding.hpp"
 #include "pki/inspect.hpp"
+#include "registry/transparency_log.hpp"
 
 namespace chainlab::scenario {
 namespace {
@@ -69,6 +70,41 @@ std::string forge_certificate(const ForgeryRequest &request) {
   install(request.device_dir, forged.get(), above, root.get());
   return "forged " + pki::subject_text(forged.get()) + ", signed by " +
          pki::subject_text(signer_cert.get()) + "'s key, outside any issuance policy";
+}
+
+std::string rewrite_log(const std::string &ca_dir, bool truncate, std::int64_t index) {
+  std::string file = ca_dir + "/issuance.db";
+  registry::Database db(file);
+  registry::TransparencyLog log(db);
+  std::uint64_t size = log.size();
+  if (index < 0 || std::uint64_t(index) >= size)
+    throw Error(Reason::config_invalid, file + ": the log has no entry " + std::to_string(index) +
+                                            " (it holds " + std::to_string(size) + ")");
+  if (!truncate) {
+    std::string entry = log.entries(index, index + 1).at(0);
+    entry.back() = char(entry.back() ^ 0x01);
+    db.prepare("UPDATE log_entries SET entry = ? WHERE leaf_index = ?")
+        .bind_blob(1, entry)
+        .bind(2, index)
+        .run();
+    return "changed one byte of entry " + std::to_string(index) + " in " + file +
+           " (its certificate's signature); the signed tree heads were left as they were";
+  }
+  hsm::FileKeyStore keys(ca_dir + "/keys");
+  auto key = keys.load_key("identity-key");
+  {
+    registry::Transaction transaction(db);
+    db.prepare("DELETE FROM log_entries WHERE leaf_index >= ?").bind(1, index).run();
+    db.prepare("DELETE FROM log_nodes WHERE ((node_index + 1) << level) > ?").bind(1, index).run();
+    db.prepare("DELETE FROM log_tree_heads WHERE tree_size > ?").bind(1, index).run();
+    transaction.commit();
+  }
+  auto head = log.publish(key.get(), std::uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                       std::chrono::system_clock::now().time_since_epoch())
+                                                       .count()));
+  return "dropped entries " + std::to_string(index) + ".." + std::to_string(size - 1) + " of " +
+         file + " and signed the shorter tree (size " + std::to_string(head.tree_size) +
+         ") with the CA's key";
 }
 
 } // namespace chainlab::scenario

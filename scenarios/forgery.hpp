@@ -3,6 +3,7 @@
 // any issuance policy (or self-signed, for thumbprint registration).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -19,5 +20,13 @@ struct ForgeryRequest {
 // forge_certificate installs the forged certificate and the signer's chain
 // in the device's state directory and returns a sentence saying what it made.
 std::string forge_certificate(const ForgeryRequest &request);
+
+// rewrite_log edits a CA's transparency log after the fact, as someone
+// holding its files could. truncate=false changes the last byte of entry
+// |index| (its certificate's signature) and leaves the signed tree heads as
+// they were; truncate=true drops entries from |index| on and signs the
+// shorter tree with the CA's key file (backend file). Returns what it did;
+// throws Error(config_invalid) when the log has no such entry.
+std::string rewrite_log(const std::string &ca_dir, bool truncate, std::int64_t index);
 
 } // namespace chainlab::scenario

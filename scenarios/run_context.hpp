@@ -47,6 +47,7 @@ public:
 
   std::ostream &out() { return out_; }
   const std::string &scenario_file() const { return scenario_.file; }
+  const Scenario &scenario() const { return scenario_; }
   const RunOptions &options() const { return options_; }
   ActorState &actor(const std::string &id);
   // arg is the step's string argument |key|, or Error naming its pointer.

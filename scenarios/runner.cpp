@@ -200,7 +200,8 @@ private:
           device ? "--ca-port" : "--parent-port", std::to_string(parent.est_port),
           device ? "--ca-fingerprint" : "--parent-fingerprint", parent.fingerprint,
           device ? "--ca-name" : "--parent-name", parent.spec->name, "--secret", trimmed(secret)};
-      interact(spec.id, parent.spec->id, "EST simpleenroll (one-time secret)", false);
+      interact(spec.id, parent.spec->id,
+               "EST simpleenroll (one-time secret); issued and appended to its log", false);
       if (device) {
         if (auto failure = run_and_show(actor, init); !failure.empty())
           return failure;

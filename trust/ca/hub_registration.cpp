@@ -4,6 +4,7 @@
 
 #include "actor/state_dir.hpp"
 #include "ca/certificate_authority.hpp"
+#include "ca/hub_api.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "hsm/file_key_store.hpp"
@@ -18,43 +19,6 @@ namespace chainlab::ca {
 namespace {
 
 using nlohmann::json;
-
-class HubApi {
-public:
-  explicit HubApi(const HubEndpoint &endpoint)
-      : endpoint_(endpoint), tls_(endpoint.pinned_fingerprint, endpoint.host) {}
-
-  json call(const std::string &method, const std::string &path, const json &body = nullptr) {
-    HttpRequest request{method, "/hubs/" + endpoint_.hub + path,
-                        {{"Authorization", "Bearer " + endpoint_.token},
-                         {"Content-Type", "application/json"}},
-                        body.is_null() ? "" : body.dump()};
-    HttpResponse response;
-    try {
-      response = net::https_request(endpoint_.host, endpoint_.port, tls_.get(), request);
-    } catch (const Error &error) {
-      if (error.reason() == Reason::server_untrusted && !tls_.failure().empty())
-        throw Error(Reason::server_untrusted, "hub at " + endpoint_.host + ":" +
-                                                  std::to_string(endpoint_.port) + ": " +
-                                                  tls_.failure());
-      throw;
-    }
-    json parsed = json::parse(response.body, nullptr, false);
-    if (response.status >= 300) {
-      auto reason = reason_from_string(response.header("X-Chainlab-Reason"));
-      std::string message = parsed.is_object() ? parsed.value("message", response.body)
-                                               : response.body;
-      throw Error(reason.value_or(Reason::peer_refused),
-                  "hub refused " + method + " " + path + " (HTTP " +
-                      std::to_string(response.status) + "): " + message);
-    }
-    return parsed;
-  }
-
-private:
-  HubEndpoint endpoint_;
-  net::PinnedClientContext tls_;
-};
 
 // sign_verification_certificate: CN = code, a throwaway subject key, signed
 // by the CA key (which never leaves its token), valid for an hour at most.

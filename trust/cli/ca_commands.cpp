@@ -1,7 +1,10 @@
 #include "cli/ca_commands.hpp"
 
+#include <algorithm>
+#include <filesystem>
 #include <iostream>
 
+#include "ca/audit.hpp"
 #include "ca/hub_registration.hpp"
 #include "ca/operations.hpp"
 #include "cli/run_main.hpp"
@@ -137,6 +140,67 @@ void add_register_ca_command(CLI::App &app, std::string &state) {
   });
 }
 
+// parse_log_source reads URL@FINGERPRINT.
+ca::AuditedLogSource parse_log_source(const std::string &text) {
+  auto at = text.rfind('@');
+  if (at == std::string::npos || at == 0 || at + 1 == text.size())
+    throw Error(Reason::config_invalid, "--log \"" + text.substr(0, 200) +
+                                            "\": expected https://HOST:PORT@SHA256-FINGERPRINT");
+  return {text.substr(0, at), text.substr(at + 1)};
+}
+
+void add_audit_command(CLI::App &app, std::string &state) {
+  auto options = std::make_shared<ca::AuditOptions>();
+  auto token_file = std::make_shared<std::string>();
+  auto logs = std::make_shared<std::vector<std::string>>();
+  auto as_json = std::make_shared<bool>(false);
+  auto *command = app.add_subcommand(
+      "audit", "check every device at the hub against the transparency logs of the CAs in "
+               "this tree; exit 1 when anything is wrong");
+  command->add_option("--hub-port", options->hub.port, "the hub's service API port")->required();
+  command->add_option("--hub-fingerprint", options->hub.pinned_fingerprint,
+                      "SHA-256 fingerprint of the hub's service CA (pinned)")
+      ->required();
+  command->add_option("--hub", options->hub.hub, "hub (tenant) name")->required();
+  command->add_option("--token-file", *token_file, "file holding the hub's service token")
+      ->required()
+      ->check(CLI::ExistingFile);
+  command->add_option("--hub-host", options->hub.host, "hub host")->capture_default_str();
+  command->add_option("--log", *logs,
+                      "a CA's log as https://HOST:PORT@FINGERPRINT (its EST server, pinned by the "
+                      "CA certificate's SHA-256); repeat per CA. This CA's own log is added when "
+                      "its server runs");
+  command->add_option("--heads", options->heads_file,
+                      "where tree heads are kept between audits (default <state>/audit-heads.json)");
+  command->add_flag("--json", *as_json, "print the report as JSON");
+  command->callback([=, &state] {
+    std::string token = pki::read_file(*token_file);
+    token.erase(token.find_last_not_of(" \n\r") + 1);
+    options->hub.token = token;
+    actor::StateDir dir(state);
+    dir.load_config();
+    if (options->heads_file.empty())
+      options->heads_file = dir.path("audit-heads.json");
+    for (const auto &text : *logs)
+      options->logs.push_back(parse_log_source(text));
+    if (std::filesystem::exists(dir.path("est.port"))) {
+      std::string port = pki::read_file(dir.path("est.port"));
+      port.erase(port.find_last_not_of(" \n\r") + 1);
+      std::string own = "https://127.0.0.1:" + port;
+      if (std::none_of(options->logs.begin(), options->logs.end(),
+                       [&](const auto &log) { return log.url == own; }))
+        options->logs.insert(options->logs.begin(), {own, ca::fingerprint(state)});
+    }
+    auto report = ca::audit(*options);
+    if (*as_json)
+      std::cout << report.to_json().dump(2) << std::endl;
+    else
+      report.print(std::cout);
+    if (report.problem_count() > 0)
+      throw Error(report.first_reason(), "the audit found " + std::to_string(report.problem_count()) + " problem(s)");
+  });
+}
+
 } // namespace
 
 int run_ca_actor(const CaActor &actor, int argc, char **argv) {
@@ -148,6 +212,8 @@ int run_ca_actor(const CaActor &actor, int argc, char **argv) {
   add_serve_command(app, state);
   add_issue_secret_command(app, state);
   add_register_ca_command(app, state);
+  if (actor.may_self_sign)
+    add_audit_command(app, state);
   app.add_subcommand("list", "list every certificate this CA issued")->callback([&] {
     ca::list_issued(state, std::cout);
   });
