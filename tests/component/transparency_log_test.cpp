@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ca/audit.hpp"
 #include "ca/log_api.hpp"
 #include "est/server.hpp"
 #include "pki/encoding.hpp"
@@ -171,6 +172,44 @@ TEST_F(StoredLog, OnlyGetAndKnownOperations) {
   EXPECT_EQ(post.status, 405);
   EXPECT_EQ(get("add-chain").status, 404);
   EXPECT_EQ(get("").status, 404);
+}
+
+// The auditor's check of a log's entries against its signed tree head:
+// every edited byte of every stored entry, a dropped entry and a swapped
+// pair are each reported as log_inconsistent.
+TEST_F(StoredLog, TheAuditCatchesEveryEditedByteOfEveryEntry) {
+  append(5);
+  auto head = log_.publish(key_.get(), 1);
+  auto entries = log_.entries(0, 5);
+  ASSERT_FALSE(ca::check_entries("CN=T", head, entries));
+  for (std::size_t i = 0; i < entries.size(); ++i)
+    for (std::size_t at = 0; at < entries[i].size(); ++at) {
+      auto edited = entries;
+      edited[i][at] = char(edited[i][at] ^ 0x20);
+      auto found = ca::check_entries("CN=T", head, edited);
+      ASSERT_TRUE(found) << "entry " << i << " byte " << at;
+      EXPECT_EQ(found->reason(), Reason::log_inconsistent);
+    }
+  auto dropped = entries;
+  dropped.pop_back();
+  EXPECT_TRUE(ca::check_entries("CN=T", head, dropped));
+  auto swapped = entries;
+  std::swap(swapped[1], swapped[2]);
+  EXPECT_TRUE(ca::check_entries("CN=T", head, swapped));
+}
+
+// Edited in the database itself: the log still serves its stored roots
+// (computed when each entry arrived), so the served entries give it away.
+TEST_F(StoredLog, AnEntryEditedInTheDatabaseNoLongerMatchesTheSignedRoot) {
+  append(4);
+  auto head = log_.publish(key_.get(), 1);
+  std::string entry = log_.entries(2, 3).at(0);
+  entry[12] = char(entry[12] ^ 1);
+  db_.prepare("UPDATE log_entries SET entry = ? WHERE leaf_index = 2").bind_blob(1, entry).run();
+  EXPECT_EQ(log_.latest_tree_head()->root, head.root);
+  auto found = ca::check_entries("CN=Technician-Z", head, log_.entries(0, 4));
+  ASSERT_TRUE(found);
+  EXPECT_NE(found->detail().find("CN=Technician-Z"), std::string::npos);
 }
 
 } // namespace

@@ -136,15 +136,6 @@ bool IssuanceLog::record_issuance(const IssuedRecord &record,
   return true;
 }
 
-void IssuanceLog::backfill_log(const std::vector<transparency::LogEntry> &entries) {
-  Transaction transaction(db_);
-  if (tree_.size() != 0)
-    return;
-  for (const auto &entry : entries)
-    tree_.append(entry);
-  transaction.commit();
-}
-
 std::optional<IssuedRecord> IssuanceLog::find_by_secret(const std::string &secret_hash) {
   auto query = db_.prepare(std::string("SELECT ") + kIssuedColumns +
                            " FROM issued WHERE secret_hash = ?");

@@ -52,10 +52,6 @@ public:
   // used meanwhile.
   bool record_issuance(const IssuedRecord &record, const transparency::LogEntry &entry,
                        const std::optional<std::string> &secret_hash, TimePoint now);
-  // backfill_log appends, in one transaction, entries for certificates
-  // recorded before this CA kept a transparency log (an older state
-  // directory). Does nothing once the log has any entry.
-  void backfill_log(const std::vector<transparency::LogEntry> &entries);
 
   std::vector<IssuedRecord> list();
   std::optional<IssuedRecord> find_by_serial(const std::string &serial);
