@@ -26,16 +26,19 @@ LogProver::~LogProver() {
 
 void LogProver::check(std::shared_ptr<const LogRegistration> log, std::string certificate_der,
                       Done done) {
+  bool proven = false, queued = false;
   {
     std::lock_guard lock(mutex_);
-    if (proven_.count(cache_key(*log, certificate_der)))
-      return done(std::nullopt);
-    if (queue_.size() < kMaxQueued) {
+    proven = proven_.count(cache_key(*log, certificate_der)) != 0;
+    if (!proven && queue_.size() < kMaxQueued) {
       queue_.push_back({std::move(log), std::move(certificate_der), std::move(done)});
-      wake_.notify_one();
-      return;
+      queued = true;
     }
   }
+  if (queued)
+    return wake_.notify_one();
+  if (proven) // answered outside the lock: |done| may take its time
+    return done(std::nullopt);
   done(Error(Reason::log_unavailable, std::to_string(kMaxQueued) +
                                           " log checks are already waiting; try again later"));
 }
