@@ -132,6 +132,22 @@ private:
     chain_.reset();
   }
 
+  // session_token gives a session its own copy of the device's token:
+  // sessions run in parallel, and processes sharing one SoftHSM token
+  // directory sometimes fail to load the key under load. The key stays
+  // inside a token (the copy is the same non-extractable object).
+  std::string session_token(const std::string &dir) const {
+    namespace fs = std::filesystem;
+    fs::path original = fs::path(token_->softhsm_conf).parent_path();
+    std::string from = fs::absolute(original).string(), to = fs::absolute(dir + "/token").string();
+    fs::copy(original, to, fs::copy_options::recursive);
+    std::string conf = pki::read_file(token_->softhsm_conf);
+    for (auto at = conf.find(from); at != std::string::npos; at = conf.find(from, at + to.size()))
+      conf.replace(at, from.size(), to);
+    pki::write_file_atomically(to + "/softhsm2.conf", conf, 0600);
+    return to + "/softhsm2.conf";
+  }
+
   SessionPlan plan_for(SessionKind kind) const {
     switch (kind) {
     case SessionKind::untrusted_hub: return {kind, &hub_.untrusted};
@@ -185,7 +201,7 @@ private:
       const char *path = std::getenv("PATH");
       scenario::Environment environment{{"PATH", options_.bin_dir + ":" + (path ? path : "/usr/bin:/bin")}};
       if (token_)
-        environment["SOFTHSM2_CONF"] = token_->softhsm_conf;
+        environment["SOFTHSM2_CONF"] = session_token(dir);
       scenario::BackgroundProcess device({"/bin/sh", "-c", command}, environment, dir + "/device.log");
       record.launched = Clock::now();
       watch(plan.kind, hub, impostor, device, record);
