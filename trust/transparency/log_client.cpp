@@ -12,6 +12,11 @@ namespace {
 using nlohmann::json;
 
 constexpr std::chrono::seconds kTimeout{10};
+// What one audit reads of one log at most: a log (or a CA's leaked key)
+// signing a tree head of 2^60 entries must not make the auditor fetch and
+// hold them all.
+constexpr std::uint64_t kMaxEntriesRead = 1'000'000;
+constexpr std::size_t kMaxBytesRead = std::size_t(256) << 20;
 
 } // namespace
 
@@ -92,7 +97,11 @@ Result<TreeHead> LogClient::tree_head() {
 }
 
 Result<std::vector<std::string>> LogClient::entries(std::uint64_t start, std::uint64_t end) {
+  if (end > start && end - start > kMaxEntriesRead)
+    return unavailable("its tree of " + std::to_string(end) + " entries is more than the " +
+                       std::to_string(kMaxEntriesRead) + " one read may fetch");
   std::vector<std::string> out;
+  std::size_t bytes = 0;
   while (start < end) {
     auto body = get("get-entries?start=" + std::to_string(start) +
                     "&end=" + std::to_string(end - 1));
@@ -106,6 +115,10 @@ Result<std::vector<std::string>> LogClient::entries(std::uint64_t start, std::ui
       auto entry = bytes_field(item, "leaf_input", 1 << 20, "entry " + std::to_string(start));
       if (!entry)
         return unavailable(entry.error().detail());
+      bytes += entry.value().size();
+      if (bytes > kMaxBytesRead)
+        return unavailable("its entries exceed " + std::to_string(kMaxBytesRead >> 20) +
+                           " MiB, more than one read may hold");
       out.push_back(std::move(entry.value()));
       ++start;
     }
