@@ -125,6 +125,10 @@ SessionOutput DeviceSession::on_connect(const mqtt::Connect &connect) {
 
 SessionOutput DeviceSession::on_admission(const Result<bool> &admitted) {
   admitting_ = false;
+  // The certificate was kept for admission (log check, auditors' copy);
+  // a held connection need not carry it.
+  identity_.certificate_der = std::string();
+  identity_.required_log.reset();
   if (!admitted)
     return refuse_connect(admitted.error());
   connected_ = true;

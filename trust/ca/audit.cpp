@@ -19,12 +19,23 @@ namespace {
 using nlohmann::json;
 using transparency::TreeHead;
 
+struct VerifiedEntry {
+  std::uint64_t index = 0;
+  transparency::LogEntry entry;
+  transparency::Hash leaf;
+};
+
+// verified_entries decodes every entry once and checks that together they
+// hash to |head|'s root; log_inconsistent, naming the log, if not.
+Result<std::vector<VerifiedEntry>> verified_entries(const std::string &ca, const TreeHead &head,
+                                                    const std::vector<std::string> &entries);
+
 struct FetchedLog {
   LogReport report;
   std::unique_ptr<transparency::LogClient> client;
   std::string key_fingerprint;
-  // Verified entries by their certificate's SHA-256: index and entry.
-  std::map<std::string, std::pair<std::uint64_t, transparency::LogEntry>> by_certificate;
+  // Verified entries by their certificate's SHA-256.
+  std::map<std::string, VerifiedEntry> by_certificate;
   bool usable = false; // its head verified and its entries hash to it
 };
 
@@ -119,17 +130,18 @@ FetchedLog fetch_log(const AuditedLogSource &source, const json &heads) {
     log.report.problems.push_back({entries.error().reason(), log.report.ca, entries.error().detail()});
     return log;
   }
-  if (auto broken = check_entries(log.report.ca, head.value(), entries.value())) {
-    log.report.problems.push_back({broken->reason(), log.report.ca, broken->detail()});
+  auto verified = verified_entries(log.report.ca, head.value(), entries.value());
+  if (!verified) {
+    log.report.problems.push_back({verified.error().reason(), log.report.ca,
+                                   verified.error().detail()});
     return log;
   }
   check_continuation(log, previous_head(heads, log));
   log.report.verified = log.report.problems.empty();
-  for (std::uint64_t i = 0; i < entries.value().size(); ++i) {
-    auto entry = transparency::decode_entry(bytes(entries.value()[i]), "entry").take_or_throw();
-    log.report.device_entries += entry.profile == "device";
-    auto sha256 = transparency::certificate_sha256(entry.certificate_der);
-    log.by_certificate.emplace(sha256, std::pair{i, std::move(entry)});
+  for (auto &item : verified.value()) {
+    log.report.device_entries += item.entry.profile == "device";
+    auto sha256 = transparency::certificate_sha256(item.entry.certificate_der);
+    log.by_certificate.emplace(sha256, std::move(item));
   }
   log.usable = true;
   return log;
@@ -167,22 +179,23 @@ void check_device(const json &device, std::vector<FetchedLog> &logs, AuditReport
              " (SHA-256 " + sha256.substr(0, 16) + "…) that is in no entry of " + log->report.ca +
              "'s log (tree size " + std::to_string(log->report.head->tree_size) +
              "): it was signed outside the supply chain"});
-  auto proven = log->client->prove_inclusion(
-      transparency::entry_leaf_hash(transparency::encode_entry(found->second.second)),
-      found->second.first, *log->report.head);
+  auto proven = log->client->prove_inclusion(found->second.leaf, found->second.index,
+                                             *log->report.head);
   if (!proven)
     log->report.problems.push_back({proven.error().reason(), id, proven.error().detail()});
 }
 
 void list_unseen(FetchedLog &log, const std::set<std::string> &seen) {
   for (const auto &[sha256, located] : log.by_certificate) {
-    if (located.second.profile != "device" || seen.count(sha256))
+    if (located.entry.profile != "device" || seen.count(sha256))
       continue;
-    const auto *data = reinterpret_cast<const unsigned char *>(located.second.certificate_der.data());
-    ossl::Ptr<X509> certificate(
-        d2i_X509(nullptr, &data, long(located.second.certificate_der.size())));
-    log.report.unseen.push_back(certificate ? pki::subject_text(certificate.get())
-                                            : "entry " + std::to_string(located.first));
+    std::string where = "entry " + std::to_string(located.index);
+    try {
+      where = pki::subject_text(pki::parse_certificate(located.entry.certificate_der, where).get());
+    } catch (const Error &) {
+      // An entry whose certificate does not parse is still listed, by index.
+    }
+    log.report.unseen.push_back(where);
   }
 }
 
@@ -196,14 +209,13 @@ void store_heads(const std::string &file, json heads, const std::vector<FetchedL
   pki::write_file_atomically(file, heads.dump(2) + "\n");
 }
 
-} // namespace
-
-std::optional<Error> check_entries(const std::string &ca, const TreeHead &head,
-                                   const std::vector<std::string> &entries) {
+Result<std::vector<VerifiedEntry>> verified_entries(const std::string &ca, const TreeHead &head,
+                                                    const std::vector<std::string> &entries) {
   if (entries.size() != head.tree_size)
     return Error(Reason::log_inconsistent,
                  ca + "'s log served " + std::to_string(entries.size()) + " entries for a signed "
                  "tree head of size " + std::to_string(head.tree_size));
+  std::vector<VerifiedEntry> verified;
   std::vector<transparency::Hash> leaves;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     auto decoded = transparency::decode_entry(bytes(entries[i]),
@@ -211,13 +223,22 @@ std::optional<Error> check_entries(const std::string &ca, const TreeHead &head,
     if (!decoded)
       return Error(Reason::log_inconsistent, decoded.error().detail());
     leaves.push_back(transparency::entry_leaf_hash(entries[i]));
+    verified.push_back({i, std::move(decoded.value()), leaves.back()});
   }
   if (transparency::root_hash(leaves) != head.root)
     return Error(Reason::log_inconsistent,
                  ca + "'s log entries do not hash to the root its key signed for size " +
                      std::to_string(head.tree_size) + " (" + when(head.timestamp_ms) +
                      "): entries were edited after they were logged");
-  return std::nullopt;
+  return verified;
+}
+
+} // namespace
+
+std::optional<Error> check_entries(const std::string &ca, const TreeHead &head,
+                                   const std::vector<std::string> &entries) {
+  auto verified = verified_entries(ca, head, entries);
+  return verified ? std::nullopt : std::optional<Error>(verified.error());
 }
 
 AuditReport audit(const AuditOptions &options) {

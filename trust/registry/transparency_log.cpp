@@ -78,7 +78,7 @@ std::uint64_t TransparencyLog::append(const transparency::LogEntry &entry) {
       .run();
   auto store = db_.prepare("INSERT OR REPLACE INTO log_nodes (level, node_index, hash) "
                            "VALUES (?, ?, ?)");
-  auto lookup = db_.prepare("SELECT hash FROM log_nodes WHERE level = ? AND node_index = ?");
+  auto lookup = node_lookup();
   // Store the leaf, then every subtree this leaf completes (its right edge).
   unsigned level = 0;
   for (std::uint64_t at = index;; at >>= 1, ++level) {
@@ -88,6 +88,10 @@ std::uint64_t TransparencyLog::append(const transparency::LogEntry &entry) {
     hash = transparency::node_hash(node(lookup, level, at - 1), hash);
   }
   return index;
+}
+
+Statement TransparencyLog::node_lookup() {
+  return db_.prepare("SELECT hash FROM log_nodes WHERE level = ? AND node_index = ?");
 }
 
 Hash TransparencyLog::node(Statement &lookup, unsigned level, std::uint64_t index) {
@@ -117,7 +121,7 @@ transparency::SubtreeRoot TransparencyLog::subtree_roots(Statement &lookup) {
 Hash TransparencyLog::root(std::uint64_t tree_size) {
   if (tree_size == 0)
     return transparency::root_hash({});
-  auto lookup = db_.prepare("SELECT hash FROM log_nodes WHERE level = ? AND node_index = ?");
+  auto lookup = node_lookup();
   return subtree_roots(lookup)(0, tree_size);
 }
 
@@ -151,12 +155,12 @@ TransparencyLog::index_of_certificate(const std::string &certificate_sha256) {
 }
 
 std::vector<Hash> TransparencyLog::inclusion_proof(std::uint64_t index, std::uint64_t tree_size) {
-  auto lookup = db_.prepare("SELECT hash FROM log_nodes WHERE level = ? AND node_index = ?");
+  auto lookup = node_lookup();
   return transparency::inclusion_proof(tree_size, index, subtree_roots(lookup));
 }
 
 std::vector<Hash> TransparencyLog::consistency_proof(std::uint64_t first, std::uint64_t second) {
-  auto lookup = db_.prepare("SELECT hash FROM log_nodes WHERE level = ? AND node_index = ?");
+  auto lookup = node_lookup();
   return transparency::consistency_proof(first, second, subtree_roots(lookup));
 }
 

@@ -44,6 +44,7 @@ public:
   TreeHead publish(EVP_PKEY *key, std::uint64_t now_ms);
 
 private:
+  Statement node_lookup(); // bind level and index, step, read column 0
   transparency::SubtreeRoot subtree_roots(Statement &lookup);
   Hash node(Statement &lookup, unsigned level, std::uint64_t index);
   Database &db_;

@@ -44,14 +44,14 @@ Result<std::pair<std::string, std::uint16_t>> parse_log_url(const std::string &u
 }
 
 LogClient::LogClient(const LogLocation &location)
-    : url_(location.url), name_(pki::subject_text(location.ca_certificate.get())),
+    : LogClient(location, parse_log_url(location.url).take_or_throw()) {}
+
+LogClient::LogClient(const LogLocation &location,
+                     const std::pair<std::string, std::uint16_t> &address)
+    : url_(location.url), host_(address.first),
+      name_(pki::subject_text(location.ca_certificate.get())), port_(address.second),
       certificate_(ossl::up_ref(location.ca_certificate.get())),
-      tls_(pki::sha256_fingerprint(location.ca_certificate.get()),
-           parse_log_url(location.url).take_or_throw().first) {
-  auto [host, port] = parse_log_url(location.url).take_or_throw();
-  host_ = host;
-  port_ = port;
-}
+      tls_(pki::sha256_fingerprint(location.ca_certificate.get()), address.first) {}
 
 Error LogClient::unavailable(const std::string &what) const {
   return Error(Reason::log_unavailable, name_ + "'s log at " + url_ + ": " + what);

@@ -62,6 +62,7 @@ public:
   Result<Inclusion> prove_certificate(const std::string &certificate_der);
 
 private:
+  LogClient(const LogLocation &location, const std::pair<std::string, std::uint16_t> &address);
   Result<nlohmann::json> get(const std::string &operation);
   Error unavailable(const std::string &what) const;
 
