@@ -33,7 +33,7 @@ void run_actor_step(RunContext &run, StepCall &call, const std::vector<std::stri
   auto outcome = run.actor_command(call.actor, command, clock_offset);
   run.out() << outcome.out;
   bool refused = outcome.exit_code != 0;
-  run.mark_last_interaction(call.actor.spec->id, refused);
+  run.mark_last_interaction(call.actor.spec->id, refused, outcome.out + outcome.err);
   std::string stated = refused ? trimmed(tail(outcome.err, 3)) : "it succeeded";
   const Expectation &expect = step.expect;
   StepResult &result = call.result;
@@ -60,7 +60,8 @@ void run_actor_step(RunContext &run, StepCall &call, const std::vector<std::stri
 
 void register_ca(RunContext &run, StepCall &call) {
   ActorState &hub = run.need_hub(call);
-  run.interact(call.actor.spec->id, hub.spec->id, "register CA: upload, verification code, proof", false);
+  run.interact(call.actor.spec->id, hub.spec->id, "register CA: upload, verification code, proof", false,
+               "Verified: possession of the CA key proved");
   run_actor_step(run, call,
                  {"register-ca", "--hub", call.hub_name, "--hub-port", std::to_string(hub.api_port),
                   "--hub-fingerprint", hub.fingerprint, "--token-file",
@@ -97,7 +98,7 @@ void connect(RunContext &run, StepCall &call) {
   run.interact(call.actor.spec->id, target,
                action == "send" ? "MQTT over mutual TLS: CONNECT, PUBLISH telemetry"
                                 : "MQTT over mutual TLS: CONNECT",
-               false);
+               false, action == "send" ? "CONNACK 0, PUBACK: accepted, telemetry stored" : "CONNACK 0: accepted");
   run_actor_step(run, call, command);
 }
 
@@ -118,13 +119,14 @@ void enroll(RunContext &run, StepCall &call) {
   } else if (secret != "none") {
     run.invalid(step, "/args/secret", "expected \"none\" or \"used-by:<actor>\"");
   }
-  run.interact(call.actor.spec->id, parent.spec->id, "EST simpleenroll (" + secret + ")", false);
+  run.interact(call.actor.spec->id, parent.spec->id, "EST simpleenroll (" + secret + ")", false,
+               "certificate issued");
   run_actor_step(run, call, command);
 }
 
 void reenroll(RunContext &run, StepCall &call) {
   run.interact(call.actor.spec->id, call.actor.spec->parent, "EST simplereenroll (current certificate)",
-               false);
+               false, "new certificate issued");
   run_actor_step(run, call, {"reenroll"});
 }
 
@@ -181,7 +183,9 @@ void hold_connection(RunContext &run, StepCall &call) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   call.result.passed = pki::read_file(log).find("acknowledged") != std::string::npos;
   run.out() << pki::read_file(log);
-  run.interact(actor.spec->id, hub.spec->id, "MQTT CONNECT, stays connected", !call.result.passed);
+  run.interact(actor.spec->id, hub.spec->id, "MQTT CONNECT, stays connected", false,
+               "CONNACK 0, PUBACK: connected");
+  run.mark_last_interaction(actor.spec->id, !call.result.passed, pki::read_file(log));
   call.result.message = call.result.passed ? actor.spec->id + " is connected and stays connected"
                                            : actor.spec->id + " could not connect";
 }
@@ -260,6 +264,15 @@ void judge_response(StepCall &call, const HttpResponse &response) {
                         (reason.empty() ? "" : " (" + reason + ")");
 }
 
+// settle_api_interaction: an API answer ends the step's interaction; a
+// refusal carries the hub's reason and message.
+void settle_api_interaction(RunContext &run, StepCall &call, const HttpResponse &response) {
+  auto body = json::parse(response.body, nullptr, false);
+  std::string message = body.is_object() ? body.value("message", "") : "";
+  run.mark_last_interaction(call.actor.spec->id, response.status >= 400,
+                            "error (" + response.header("X-Chainlab-Reason") + "): " + message);
+}
+
 // upload_ca: the certificate only, with no proof of possession: what an
 // owner does first, and all a thief of the (public) certificate can do.
 void upload_ca(RunContext &run, StepCall &call) {
@@ -269,8 +282,9 @@ void upload_ca(RunContext &run, StepCall &call) {
     pem += pki::read_file(ca.dir + "/keys/identity-key.key.pem");
   auto response = hub_api(run, call, "PUT", "/certificates/" + ca.spec->name,
                           json{{"certificate", pem}}.dump());
-  run.interact(call.actor.spec->id, call.actor.spec->id,
-               "upload of " + ca.spec->name + "'s CA certificate", response.status >= 400);
+  run.interact(call.actor.spec->id, call.actor.spec->id, "upload of " + ca.spec->name + "'s CA certificate",
+               false);
+  settle_api_interaction(run, call, response);
   judge_response(call, response);
 }
 
@@ -289,7 +303,8 @@ void replay_verification(RunContext &run, StepCall &call) {
   hub_api(run, call, "POST", path + "/generateVerificationCode");
   auto response = hub_api(run, call, "POST", path + "/verify", json{{"certificate", captured}}.dump());
   run.interact(call.actor.spec->id, call.actor.spec->id,
-               "replayed verification certificate of " + ca.spec->name, response.status >= 400);
+               "replayed verification certificate of " + ca.spec->name, false);
+  settle_api_interaction(run, call, response);
   judge_response(call, response);
 }
 
@@ -341,14 +356,14 @@ void audit(RunContext &run, StepCall &call) {
                                       hub.dir + "/hubs/" + call.hub_name + ".token"};
   for (ActorState *ca : logs) {
     command.insert(command.end(), {"--log", log_url(*ca) + "@" + ca->fingerprint});
-    run.interact(call.actor.spec->id, ca->spec->id, "audit: tree head, entries, proofs", false);
+    run.interact(call.actor.spec->id, ca->spec->id, "audit: tree head, entries, proofs", false,
+                 "signed tree head, entries, proofs");
   }
   if (call.spec.args.value("json", false))
     command.push_back("--json");
-  run.interact(call.actor.spec->id, hub.spec->id, "audit: registered devices and certificates", false);
+  run.interact(call.actor.spec->id, hub.spec->id, "audit: registered devices and certificates", false,
+               "devices and their certificates");
   run_actor_step(run, call, command);
-  run.mark_last_interaction(call.actor.spec->id, !call.result.passed ||
-                                                     call.spec.expect.outcome == "refused");
 }
 
 // tamper_log: someone with the CA's files edits its log after the fact.

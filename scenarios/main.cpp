@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "pki/encoding.hpp"
 #include "scenarios/conformance/suite.hpp"
+#include "scenarios/html_report.hpp"
 #include "scenarios/process.hpp"
 #include "scenarios/report.hpp"
 #include "scenarios/runner.hpp"
@@ -22,6 +23,16 @@ void write_report(const std::string &path, const std::string &content) {
   if (!parent.empty())
     std::filesystem::create_directories(parent);
   pki::write_file_atomically(path, content);
+}
+
+// per_run_path: |path| for one scenario; with several, each gets its own
+// file, named after it ("report.html" -> "report-seed-story.html").
+std::string per_run_path(const std::string &path, const scenario::RunResult &run, size_t runs) {
+  if (runs == 1)
+    return path;
+  std::filesystem::path file(path);
+  return (file.parent_path() / (file.stem().string() + "-" + run.scenario + file.extension().string()))
+      .string();
 }
 
 // `scenario conformance`: a device maker's device under test, judged.
@@ -68,7 +79,7 @@ void add_conformance_command(CLI::App &app, const std::string &bin_dir, int &exi
 int main(int argc, char **argv) {
   CLI::App app("chainlab scenario runner", "scenario");
   std::vector<std::string> files;
-  std::string json_file, junit_file, diagram_file;
+  std::string json_file, junit_file, diagram_file, html_file;
   std::string bin_dir = std::filesystem::canonical("/proc/self/exe").parent_path().string();
   bool keep = false, allow_device_commands = false;
   int exit_code = cli::kExitOk;
@@ -79,7 +90,11 @@ int main(int argc, char **argv) {
       "--json", json_file, "write a JSON report to FILE, or to stdout (the transcript then goes to stderr)");
   json_option->expected(0, 1);
   run->add_option("--junit", junit_file, "write JUnit XML here");
-  run->add_option("--diagram", diagram_file, "write a Mermaid sequence diagram here");
+  run->add_option("--diagram", diagram_file,
+                   "write the Mermaid sequence diagram here (several scenarios: FILE-NAME.ext each)");
+  run->add_option("--html", html_file,
+                  "write a self-contained HTML report here: diagram, steps, trust tree, refusals, "
+                  "transcript (several scenarios: FILE-NAME.ext each)");
   run->add_option("--bin", bin_dir, "where the actor executables are")->capture_default_str();
   run->add_flag("--keep", keep, "keep each working directory for inspection");
   run->add_flag("--allow-device-commands", allow_device_commands,
@@ -88,6 +103,7 @@ int main(int argc, char **argv) {
     scenario::install_interrupt_handler();
     bool json_to_stdout = json_option->count() > 0 && json_file.empty();
     std::ostream &transcript = json_to_stdout ? std::cerr : std::cout;
+    std::string mermaid_js = html_file.empty() ? "" : scenario::mermaid_bundle(); // before, not after a run
     std::vector<scenario::RunResult> results;
     for (const auto &file : files) {
       auto loaded = scenario::load_scenario(file);
@@ -107,8 +123,14 @@ int main(int argc, char **argv) {
       write_report(json_file, scenario::json_report(results).dump(2) + "\n");
     if (!junit_file.empty())
       write_report(junit_file, scenario::junit_report(results));
-    if (!diagram_file.empty() && !results.empty())
-      write_report(diagram_file, scenario::mermaid_diagram(results.front()));
+    for (const auto &result : results) {
+      if (!diagram_file.empty())
+        write_report(per_run_path(diagram_file, result, results.size()),
+                     scenario::mermaid_diagram(result));
+      if (!html_file.empty())
+        write_report(per_run_path(html_file, result, results.size()),
+                     scenario::html_report(result, mermaid_js));
+    }
     if (scenario::interrupted())
       exit_code = 130;
   });

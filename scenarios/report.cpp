@@ -1,6 +1,5 @@
 #include "scenarios/report.hpp"
 
-#include <set>
 #include <sstream>
 
 namespace chainlab::scenario {
@@ -86,17 +85,7 @@ std::string junit_report(const std::vector<RunResult> &runs) {
 }
 
 std::string mermaid_diagram(const RunResult &run) {
-  std::ostringstream out;
-  out << "sequenceDiagram\n";
-  std::set<std::string> declared;
-  for (const auto &exchange : run.interactions)
-    for (const auto *who : {&exchange.from, &exchange.to})
-      if (declared.insert(*who).second)
-        out << "  participant " << *who << "\n";
-  for (const auto &exchange : run.interactions)
-    out << "  " << exchange.from << (exchange.refused ? "-x" : "->>") << exchange.to << ": "
-        << exchange.what << (exchange.refused ? " (refused)" : "") << "\n";
-  return out.str();
+  return mermaid_diagram(run.participants, run.interactions);
 }
 
 } // namespace chainlab::scenario

@@ -16,8 +16,7 @@ std::string xml_escape(const std::string &text);
 nlohmann::json json_report(const std::vector<RunResult> &runs);
 // junit_report: one <testsuite> per scenario, one <testcase> per step.
 std::string junit_report(const std::vector<RunResult> &runs);
-// mermaid_diagram: a sequence diagram of the exchanges the run made;
-// refused ones are drawn as lost messages (-x).
+// mermaid_diagram: the sequence diagram of the run (scenarios/diagram.hpp).
 std::string mermaid_diagram(const RunResult &run);
 
 } // namespace chainlab::scenario

@@ -91,13 +91,25 @@ HttpResponse RunContext::hub_api(ActorState &hub, const std::string &method, con
 }
 
 void RunContext::interact(const std::string &from, const std::string &to, const std::string &what,
-                          bool refused) {
-  result_.interactions.push_back({from, to, what, refused});
+                          bool refused, const std::string &response) {
+  Interaction exchange{from, to, what, refused, setting_up_, response, "", "", {}};
+  result_.interactions.push_back(std::move(exchange));
 }
 
-void RunContext::mark_last_interaction(const std::string &from, bool refused) {
-  if (!result_.interactions.empty() && result_.interactions.back().from == from)
-    result_.interactions.back().refused = refused;
+void RunContext::mark_last_interaction(const std::string &from, bool refused,
+                                       const std::string &narration) {
+  if (result_.interactions.empty() || result_.interactions.back().from != from)
+    return;
+  Interaction &exchange = result_.interactions.back();
+  exchange.refused = refused;
+  Narrated said = read_narration(narration);
+  for (const auto &check : said.checks) // the requester's account of the answer
+    if (check.rfind("hub ", 0) == 0 || check.rfind("the hub ", 0) == 0)
+      exchange.checks.push_back(check);
+  if (refused) {
+    exchange.reason = said.reason;
+    exchange.explanation = said.explanation;
+  }
 }
 
 std::string RunContext::server_log_tail(const std::string &actor_id) {

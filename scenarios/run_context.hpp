@@ -61,10 +61,14 @@ public:
                               std::optional<long> clock_offset = std::nullopt);
   HttpResponse hub_api(ActorState &hub, const std::string &method, const std::string &path,
                        const std::string &hub_name, const std::string &body = "");
+  // interact records an exchange for the diagram; |response| is what comes
+  // back if it succeeds.
   void interact(const std::string &from, const std::string &to, const std::string &what,
-                bool refused);
-  // mark_last_interaction sets whether |from|'s latest interaction was refused.
-  void mark_last_interaction(const std::string &from, bool refused);
+                bool refused, const std::string &response = "");
+  // mark_last_interaction sets whether |from|'s latest interaction was
+  // refused, and why, from the requester's |narration| ("error (reason): ...").
+  void mark_last_interaction(const std::string &from, bool refused,
+                             const std::string &narration = "");
   std::string server_log_tail(const std::string &actor_id);
 
   std::string bin(const std::string &role) const { return options_.bin_dir + "/" + role; }
@@ -83,6 +87,7 @@ protected:
   std::string work_dir_;
   std::map<std::string, ActorState> actors_;
   RunResult result_;
+  bool setting_up_ = false; // interactions belong to the set-up
 };
 
 } // namespace chainlab::scenario

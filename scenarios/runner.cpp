@@ -15,6 +15,7 @@
 #include "pki/inspect.hpp"
 #include "scenarios/actions.hpp"
 #include "scenarios/process.hpp"
+#include "scenarios/run_records.hpp"
 
 namespace chainlab::scenario {
 namespace {
@@ -29,6 +30,8 @@ public:
   RunResult execute() {
     result_.scenario = scenario_.name;
     result_.file = scenario_.file;
+    result_.description = scenario_.description;
+    result_.participants = participants_of(scenario_);
     make_work_dir();
     out_ << "\n\033[1m### scenario " << scenario_.name << "\033[0m: " << scenario_.description
          << "\n    (working directory " << work_dir_ << ")\n";
@@ -41,6 +44,7 @@ public:
     for (size_t i = 0; ok && i < scenario_.steps.size() && !interrupted(); ++i)
       record(run_step(scenario_.steps[i], i));
     held.clear(); // stops held connections first
+    collect_records();
     for (auto &[id, state] : actors_)
       if (state.server)
         state.server->stop();
@@ -75,7 +79,8 @@ private:
   }
 
   bool record(StepResult step) {
-    flush_server_logs();
+    await_refusal_narration();
+    add_server_narration(result_.interactions, first_interaction_, flush_server_logs());
     out_ << (step.passed ? "  \u2713 " : "  \u2717 FAILED: ") << step.message << "\n";
     if (!step.passed && !step.output_tail.empty())
       out_ << "    last output of " << step.actor << ":\n" << step.output_tail << "\n";
@@ -84,15 +89,58 @@ private:
     return passed;
   }
 
-  // flush_server_logs prints what the servers narrated since last time.
-  void flush_server_logs() {
+  // flush_server_logs prints what the servers narrated since last time,
+  // and returns it by actor.
+  std::map<std::string, std::string> flush_server_logs() {
+    std::map<std::string, std::string> said;
     for (auto &[id, state] : actors_) {
       if (!state.server)
         continue;
       std::string log = pki::read_file(state.server->log_file());
       if (log.size() > state.log_offset)
-        out_ << log.substr(state.log_offset);
+        out_ << (said[id] = log.substr(state.log_offset));
       state.log_offset = log.size();
+    }
+    return said;
+  }
+
+  // await_refusal_narration gives a server that refused one of this step's
+  // requests up to a second to say why, when the requester could not tell
+  // (a TLS alert says little): the diagram names the server's reason.
+  void await_refusal_narration() {
+    for (std::size_t i = first_interaction_; i < result_.interactions.size(); ++i) {
+      const Interaction &exchange = result_.interactions[i];
+      auto server = actors_.find(exchange.to);
+      if (!exchange.refused || (!exchange.reason.empty() && exchange.reason != "peer_refused") ||
+          server == actors_.end() || !server->second.server)
+        continue;
+      auto deadline = Clock::now() + std::chrono::seconds(1);
+      const std::string &log = server->second.server->log_file();
+      while (Clock::now() < deadline &&
+             pki::read_file(log).find("\u2717 refused (", server->second.log_offset) == std::string::npos)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
+  // collect_records keeps each actor's certificate and each hub's refusals
+  // for the reports, while the servers still run.
+  void collect_records() {
+    for (const auto &spec : scenario_.actors) {
+      auto found = actors_.find(spec.id);
+      if (found == actors_.end())
+        continue;
+      ActorState &state = found->second;
+      if (auto facts = certificate_facts(state))
+        result_.certificates.push_back(std::move(*facts));
+      if (spec.role != "hub" || !state.api_port)
+        continue;
+      for (const auto &name : spec.hubs) {
+        try {
+          result_.hubs.push_back(hub_record(*this, state, name));
+        } catch (const std::exception &error) {
+          out_ << "    (could not read the events of hub " << name << ": " << error.what() << ")\n";
+        }
+      }
     }
   }
 
@@ -107,7 +155,10 @@ private:
     ActorState &state = actors_[spec.id];
     state.spec = &spec;
     state.dir = work_dir_ + "/" + spec.id;
-    StepResult step{"set-up " + spec.id, spec.id, "set-up", false, "", "", {}};
+    StepResult step{"set-up " + spec.id, spec.id, "set-up", false, "", "", "", {}};
+    step.expected = spec.expect.outcome + (spec.expect.reason.empty() ? "" : ": " + spec.expect.reason);
+    first_interaction_ = result_.interactions.size();
+    setting_up_ = true;
     try {
       std::string failure = spec.role == "hub" ? set_up_hub(state) : set_up_enrolled(state);
       bool want_refusal = spec.expect.outcome == "refused";
@@ -121,10 +172,11 @@ private:
         step.passed = failure.empty();
         step.message = step.passed ? spec.name + " is ready" : failure;
       }
-      mark_last_interaction(spec.id, !failure.empty());
+      mark_last_interaction(spec.id, !failure.empty(), failure);
     } catch (const Error &error) {
       step.message = error.what();
     }
+    setting_up_ = false;
     step.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
     return step;
   }
@@ -200,8 +252,8 @@ private:
           device ? "--ca-port" : "--parent-port", std::to_string(parent.est_port),
           device ? "--ca-fingerprint" : "--parent-fingerprint", parent.fingerprint,
           device ? "--ca-name" : "--parent-name", parent.spec->name, "--secret", trimmed(secret)};
-      interact(spec.id, parent.spec->id,
-               "EST simpleenroll (one-time secret); issued and appended to its log", false);
+      interact(spec.id, parent.spec->id, "EST simpleenroll (one-time secret)", false,
+               "certificate issued, appended to its log");
       if (device) {
         if (auto failure = run_and_show(actor, init); !failure.empty())
           return failure;
@@ -246,7 +298,10 @@ private:
          << (expect.reason.empty() ? "" : ": " + expect.reason)
          << (expect.hub_event.empty() ? "" : ", hub records " + expect.hub_event) << ")\n";
     auto started = Clock::now();
-    StepResult result{step.name, step.actor, step.action, false, "", "", {}};
+    StepResult result{step.name, step.actor, step.action, false, "", "", "", {}};
+    result.expected = expect.outcome + (expect.reason.empty() ? "" : ": " + expect.reason) +
+                      (expect.hub_event.empty() ? "" : ", hub records " + expect.hub_event);
+    first_interaction_ = result_.interactions.size();
     try {
       ActorState &actor = this->actor(step.actor);
       const Action *action = find_action(step.action, actor.spec->role);
@@ -287,6 +342,30 @@ private:
     result.output_tail = server_log_tail(hub.spec->id);
   }
 
+  std::size_t first_interaction_ = 0; // the current step's first interaction
+};
+
+// TeeBuffer writes to the transcript and keeps a copy for the reports.
+class TeeBuffer : public std::streambuf {
+public:
+  TeeBuffer(std::streambuf *out, std::string &copy) : out_(out), copy_(copy) {}
+
+protected:
+  int overflow(int c) override {
+    if (c == traits_type::eof())
+      return traits_type::not_eof(c);
+    copy_ += char(c);
+    return out_->sputc(char(c));
+  }
+  std::streamsize xsputn(const char *text, std::streamsize size) override {
+    copy_.append(text, size);
+    return out_->sputn(text, size);
+  }
+  int sync() override { return out_->pubsync(); }
+
+private:
+  std::streambuf *out_;
+  std::string &copy_;
 };
 
 } // namespace
@@ -298,7 +377,13 @@ bool RunResult::passed() const {
 }
 
 RunResult run_scenario(const Scenario &scenario, const RunOptions &options, std::ostream &transcript) {
-  return Run(scenario, options, transcript).execute();
+  std::string copy;
+  TeeBuffer tee(transcript.rdbuf(), copy);
+  std::ostream both(&tee);
+  RunResult result = Run(scenario, options, both).execute();
+  both.flush();
+  result.transcript = std::move(copy);
+  return result;
 }
 
 } // namespace chainlab::scenario

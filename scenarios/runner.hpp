@@ -5,11 +5,13 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "scenarios/diagram.hpp"
 #include "scenarios/scenario_file.hpp"
 
 namespace chainlab::scenario {
@@ -19,22 +21,42 @@ struct StepResult {
   std::string actor;
   std::string action;
   bool passed = false;
+  std::string expected;    // the expectation, in words: "refused: peer_refused, ..."
   std::string message;     // what was expected and what happened
   std::string output_tail; // the actor's last output, for a failing step
   std::chrono::milliseconds duration{0};
 };
 
-struct Interaction { // for the sequence diagram: who asked whom, and how it ended
-  std::string from, to, what;
-  bool refused = false;
+// CertificateFacts: one actor's certificate, for the trust tree of a report.
+struct CertificateFacts {
+  std::string actor, role;
+  std::string subject, issuer, serial, not_before, not_after;
+  std::string path_len;     // "unlimited", a number, or "" for an end entity
+  std::string key_location; // where the private key lives
+};
+
+struct HubEvent {
+  std::string time, kind, reason, subject, detail;
+};
+
+// HubRecord: what one hub (tenant) recorded during the run.
+struct HubRecord {
+  std::string hub;
+  std::map<std::string, long> refusals_by_reason;
+  std::vector<HubEvent> refusals;
 };
 
 struct RunResult {
   std::string scenario;
   std::string file;
+  std::string description;
   std::string work_dir;
   std::vector<StepResult> steps;
+  std::vector<Participant> participants;
   std::vector<Interaction> interactions;
+  std::vector<CertificateFacts> certificates;
+  std::vector<HubRecord> hubs;
+  std::string transcript; // as narrated, colour codes included
   bool interrupted = false;
   bool passed() const;
 };

@@ -85,12 +85,20 @@ const std::regex kIdentifier("[a-z0-9][a-z0-9-]{0,62}");
 
 Expectation parse_expectation(const Validator &v, const json &value, const std::string &pointer);
 
+bool optional_bool(const Validator &v, const json &value, const std::string &pointer,
+                   const char *key, bool absent) {
+  const json &member = v.member(value, pointer, key, false);
+  if (!member.is_null() && !member.is_boolean())
+    v.fail(pointer + "/" + key, "true or false", &member);
+  return member.is_null() ? absent : member.get<bool>();
+}
+
 ActorSpec parse_actor(const Validator &v, const json &value, const std::string &pointer,
                       const std::vector<ActorSpec> &earlier) {
   if (!value.is_object())
     v.fail(pointer, "an actor object", &value);
   v.only_keys(value, pointer, {"id", "role", "name", "parent", "backend", "key_type", "path_len",
-                               "hubs", "clock_offset_seconds", "expect", "enrol"});
+                               "hubs", "clock_offset_seconds", "expect", "enrol", "attacker"});
   ActorSpec actor;
   actor.id = v.string(value, pointer, "id", true);
   if (!std::regex_match(actor.id, kIdentifier))
@@ -116,10 +124,8 @@ ActorSpec parse_actor(const Validator &v, const json &value, const std::string &
     if (parent == earlier.end() || parent->role == "device" || parent->role == "hub")
       v.fail(pointer + "/parent", "the id of a CA actor declared before this one", &value["parent"]);
   }
-  const json &enrol = v.member(value, pointer, "enrol", false);
-  if (!enrol.is_null() && !enrol.is_boolean())
-    v.fail(pointer + "/enrol", "true or false", &enrol);
-  actor.enrol = enrol.is_null() || enrol.get<bool>();
+  actor.enrol = optional_bool(v, value, pointer, "enrol", true);
+  actor.attacker = optional_bool(v, value, pointer, "attacker", false);
   actor.expect = parse_expectation(v, v.member(value, pointer, "expect", false), pointer + "/expect");
   if (actor.role == "hub") {
     const json &hubs = v.member(value, pointer, "hubs", true);

@@ -31,6 +31,7 @@ struct ActorSpec {
   std::vector<std::string> hubs; // role hub: the named hubs it serves
   long clock_offset_seconds = 0;  // this actor's clock runs ahead (or behind)
   bool enrol = true;              // device: enrol at set-up (false: key only)
+  bool attacker = false;          // drawn as an attacker (also inferred from its steps)
   Expectation expect;             // what its set-up should come to
 };
 

@@ -66,6 +66,14 @@ std::string spki_fingerprint(const std::string &spki) {
 
 } // namespace
 
+std::string sha256_digest(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &size, sha256(), nullptr) != 1)
+    throw Error(Reason::internal_error, "SHA-256 failed");
+  return std::string(reinterpret_cast<const char *>(digest), size);
+}
+
 std::string sha256_fingerprint(X509 *cert) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;

@@ -15,6 +15,8 @@ using Clock = std::chrono::system_clock;
 // sha256_fingerprint is the certificate's SHA-256 over its DER, as
 // colon-separated upper-case hex (the form `openssl x509 -fingerprint` uses).
 std::string sha256_fingerprint(X509 *cert);
+// sha256_digest: the 32 raw bytes of SHA-256 over |bytes|.
+std::string sha256_digest(std::string_view bytes);
 // key_fingerprint is SHA-256 over the SubjectPublicKeyInfo, plain hex.
 std::string key_fingerprint(EVP_PKEY *key);
 // key_fingerprint of a certificate's subject key: the same value, cheaper.

@@ -1,0 +1,130 @@
+#include "scenarios/run_records.hpp"
+
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "pki/encoding.hpp"
+#include "pki/inspect.hpp"
+
+namespace chainlab::scenario {
+namespace {
+
+using nlohmann::json;
+
+bool misbehaves(const Scenario &scenario, const std::string &actor_id) {
+  static const std::set<std::string> kMisdeeds = {"forge-certificate", "copy-identity", "enroll"};
+  for (const auto &step : scenario.steps) {
+    if (step.actor != actor_id)
+      continue;
+    bool impersonates = step.args.contains("impersonate") && step.args["impersonate"] == true;
+    if (kMisdeeds.count(step.action) || impersonates || step.args.contains("publish_as"))
+      return true;
+  }
+  return false;
+}
+
+// admission_checks: the hub's narration of an admitted device names the
+// verified CA its chain ends at.
+std::vector<std::string> admission_checks(const std::string &narration) {
+  static const std::string kMarker = "ends at verified CA ";
+  std::vector<std::string> checks;
+  std::istringstream lines(narration);
+  for (std::string line; std::getline(lines, line);) {
+    std::size_t at = line.find(kMarker);
+    if (at == std::string::npos)
+      continue;
+    std::string ca = line.substr(at + kMarker.size());
+    checks.push_back("chain ends at verified CA " + ca.substr(0, ca.find(" (")));
+  }
+  return checks;
+}
+
+std::string key_location(const ActorState &actor) {
+  if (std::filesystem::exists(actor.dir + "/keys/identity-key.key.pem"))
+    return "PEM file keys/identity-key.key.pem in its state directory";
+  if (actor.spec->backend == "pkcs11")
+    return "PKCS#11 token '" + actor.spec->name + "' (SoftHSMv2): sensitive, non-extractable";
+  return actor.spec->backend;
+}
+
+} // namespace
+
+std::vector<Participant> participants_of(const Scenario &scenario) {
+  std::vector<Participant> participants;
+  for (const auto &actor : scenario.actors) {
+    Participant participant{actor.id, actor.name, actor.role, actor.parent,
+                            actor.attacker || misbehaves(scenario, actor.id)};
+    if (actor.role == "hub") {
+      participant.name.clear();
+      for (const auto &hub : actor.hubs)
+        participant.name += (participant.name.empty() ? "" : ", ") + hub;
+    }
+    participants.push_back(std::move(participant));
+  }
+  return participants;
+}
+
+void add_server_narration(std::vector<Interaction> &interactions, std::size_t first,
+                          const std::map<std::string, std::string> &said) {
+  for (std::size_t i = first; i < interactions.size(); ++i) {
+    Interaction &exchange = interactions[i];
+    auto found = said.find(exchange.to);
+    if (found == said.end() || exchange.from == exchange.to)
+      continue;
+    Narrated server = read_narration(found->second);
+    std::vector<std::string> checks = admission_checks(found->second);
+    checks.insert(checks.end(), server.checks.begin(), server.checks.end());
+    exchange.checks.insert(exchange.checks.begin(), checks.begin(), checks.end());
+    if (exchange.refused && !server.reason.empty()) {
+      exchange.reason = server.reason;
+      exchange.explanation = server.explanation;
+    }
+  }
+}
+
+std::optional<CertificateFacts> certificate_facts(const ActorState &actor) {
+  std::string path = actor.dir + "/certificate.pem";
+  if (actor.spec->role == "hub" || !std::filesystem::exists(path))
+    return std::nullopt;
+  try {
+    auto cert = pki::parse_certificate(pki::read_file(path), path);
+    CertificateFacts facts;
+    facts.actor = actor.spec->id;
+    facts.role = actor.spec->role;
+    facts.subject = pki::subject_text(cert.get());
+    facts.issuer = pki::issuer_text(cert.get());
+    facts.serial = pki::serial_hex(cert.get());
+    facts.not_before = pki::format_time(pki::not_before(cert.get()));
+    facts.not_after = pki::format_time(pki::not_after(cert.get()));
+    if (pki::is_ca(cert.get())) {
+      auto path_len = pki::path_len(cert.get());
+      facts.path_len = path_len ? std::to_string(*path_len) : "unlimited";
+    }
+    facts.key_location = key_location(actor);
+    return facts;
+  } catch (const Error &) { // a forged or broken file: the report leaves it out
+    return std::nullopt;
+  }
+}
+
+HubRecord hub_record(RunContext &run, ActorState &hub, const std::string &name) {
+  HubRecord record{name, {}, {}};
+  auto body = json::parse(run.hub_api(hub, "GET", "/events", name).body, nullptr, false);
+  if (!body.is_object() || !body.contains("events") || !body["events"].is_array())
+    return record;
+  for (const auto &event : body["events"]) {
+    if (!event.is_object() || event.value("reason", "").empty())
+      continue;
+    ++record.refusals_by_reason[event.value("reason", "")];
+    record.refusals.push_back({event.value("time", ""), event.value("kind", ""),
+                               event.value("reason", ""), event.value("subject", ""),
+                               event.value("detail", "")});
+  }
+  return record;
+}
+
+} // namespace chainlab::scenario
