@@ -29,6 +29,13 @@ HttpResponse error_response(const Error &error);
 // not JSON or nests deeper than the device-JSON limit.
 nlohmann::json json_body(const std::string &body);
 
+nlohmann::json ca_json(const registry::CaRecord &record);
+nlohmann::json device_json(const registry::DeviceRecord &device);
+
+// The live page's data (dashboard.cpp).
+void dashboard_state(Call &call);
+void dashboard_events(Call &call);
+
 // The device routes (device_api.cpp), each answering its Call.
 void list_devices(Call &call);
 void set_group_enabled(Call &call);

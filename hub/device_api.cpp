@@ -10,7 +10,6 @@
 #include "pki/policy.hpp"
 
 namespace chainlab::hub::api {
-namespace {
 
 using nlohmann::json;
 
@@ -30,6 +29,8 @@ json device_json(const registry::DeviceRecord &device) {
     out["lastConnected"] = pki::format_time(*device.last_connected);
   return out;
 }
+
+namespace {
 
 Result<registry::DeviceQuery> device_query(const std::string &target) {
   registry::DeviceQuery query;

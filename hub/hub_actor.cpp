@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "hsm/file_key_store.hpp"
 #include "hub/device_gateway.hpp"
+#include "hub/event_feed.hpp"
 #include "hub/service_api.hpp"
 #include "net/descriptors.hpp"
 #include "net/https_server.hpp"
@@ -165,6 +166,7 @@ void serve_hub(const std::string &state_dir, const ServeOptions &options, Narrat
   }
   gateway.start(std::max(2u, std::thread::hardware_concurrency()));
 
+  EventFeed feed(registry);
   ServiceContext service{
       registry, registration, trust,
       [&](const std::string &hub, const std::string &device, const std::string &properties,
@@ -180,12 +182,14 @@ void serve_hub(const std::string &state_dir, const ServeOptions &options, Narrat
                                   return done(answer.error());
                                 done(MethodAnswer{answer.value().status, answer.value().payload});
                               });
-      }};
+      },
+      &feed};
   net::HttpsServer api(
       context.get(),
       [&](const HttpRequest &request, const net::PeerInfo &peer, net::Respond respond) {
-        narrator.say("<- " + peer.address + ": " + request.method + " " +
-                     request.target.substr(0, 200));
+        if (request.target.find("/dashboard") == std::string::npos) // a live page asks often
+          narrator.say("<- " + peer.address + ": " + request.method + " " +
+                       request.target.substr(0, 200));
         handle_service_request(service, request, std::move(respond));
       },
       "127.0.0.1", options.api_port,
@@ -202,6 +206,7 @@ void serve_hub(const std::string &state_dir, const ServeOptions &options, Narrat
   narrator.say("service API listening on https://127.0.0.1:" + std::to_string(api.port()) +
                " (up to " + std::to_string(descriptors) + " open descriptors)");
   api.run(2); // until SIGINT/SIGTERM; no request waits for a device
+  feed.close(); // the pages still waiting hear before their sessions go
   gateway.stop();
   narrator.say("hub stopped");
 }

@@ -6,6 +6,7 @@
 
 #include "core/protocol_codes.hpp"
 #include "hub/api_support.hpp"
+#include "hub/dashboard.hpp"
 #include "hub/device_json.hpp"
 #include "pki/encoding.hpp"
 #include "pki/inspect.hpp"
@@ -33,8 +34,6 @@ json json_body(const std::string &body) {
   return json::parse(body, nullptr, false);
 }
 
-namespace {
-
 json ca_json(const registry::CaRecord &record) {
   json out = {{"name", record.name},
               {"subject", record.subject},
@@ -52,6 +51,8 @@ json ca_json(const registry::CaRecord &record) {
     out["logs"].push_back({{"url", log->url}, {"subject", log->subject}});
   return out;
 }
+
+namespace {
 
 // certificate_field reads {"certificate": ...} as PEM text or base64 DER.
 Result<std::string> certificate_field(const std::string &body) {
@@ -205,6 +206,8 @@ const std::vector<Route> &routes() {
       {"POST", {"certificates", "*", "onboarding"}, set_onboarding},
       {"POST", {"certificates", "*", "certificateChange"}, set_certificate_change},
       {"GET", {"events"}, list_events},
+      {"GET", {"dashboard", "state"}, dashboard_state},
+      {"GET", {"dashboard", "events"}, dashboard_events},
       {"GET", {"devices"}, list_devices},
       {"POST", {"devices", "disable"}, set_group_enabled},
       {"POST", {"devices", "enable"}, set_group_enabled},
@@ -240,8 +243,8 @@ std::vector<std::string> split_path(const std::string &target) {
     size_t end = path.find('/', start);
     if (end == std::string::npos)
       end = path.size();
-    if (end > start)
-      parts.push_back(path.substr(start, end - start));
+    if (end > start) // a name may hold any character, percent-encoded
+      parts.push_back(percent_decode(path.substr(start, end - start)));
     start = end + 1;
   }
   return parts;
@@ -260,6 +263,8 @@ void handle_service_request(ServiceContext &context, const HttpRequest &request,
                             Respond respond) {
   using api::error_response;
   auto parts = api::split_path(request.target);
+  if (auto file = dashboard_file(request, parts)) // a page with no data: no token
+    return respond(std::move(*file));
   if (parts.size() < 3 || parts[0] != "hubs")
     return respond(error_response(Error(Reason::not_found, "unknown path")));
   const std::string &hub = parts[1];

@@ -28,6 +28,7 @@
 //   DELETE /hubs/{hub}/devices/{id}
 //   POST   /hubs/{hub}/devices/{id}/messages[?properties=...]   (body: payload)
 //   POST   /hubs/{hub}/devices/{id}/methods/{name}[?timeout=SECONDS] (body: payload)
+//   GET    /hubs/{hub}/dashboard[/state|/events]  the live page (hub/dashboard.hpp)
 #pragma once
 
 #include <chrono>
@@ -38,6 +39,8 @@
 #include "hub/trust_store.hpp"
 
 namespace chainlab::hub {
+
+class EventFeed;
 
 using CloudToDevice = std::function<Result<bool>(
     const std::string &hub, const std::string &device_id, const std::string &properties,
@@ -59,6 +62,7 @@ struct ServiceContext {
   TrustStore &trust;             // republished after every operator change
   CloudToDevice cloud_to_device; // may be empty (no device gateway)
   InvokeMethod invoke_method;    // may be empty (no device gateway)
+  EventFeed *feed = nullptr;     // the live page's event wait; null: answer at once
 };
 
 using Respond = std::function<void(HttpResponse)>;

@@ -280,7 +280,7 @@ void upload_ca(RunContext &run, StepCall &call) {
   std::string pem = pki::read_file(ca.dir + "/certificate.pem");
   if (call.spec.args.value("with_key", false)) // the mistake the hub must refuse
     pem += pki::read_file(ca.dir + "/keys/identity-key.key.pem");
-  auto response = hub_api(run, call, "PUT", "/certificates/" + ca.spec->name,
+  auto response = hub_api(run, call, "PUT", "/certificates/" + percent_encode(ca.spec->name),
                           json{{"certificate", pem}}.dump());
   run.interact(call.actor.spec->id, call.actor.spec->id, "upload of " + ca.spec->name + "'s CA certificate",
                false);
@@ -299,7 +299,7 @@ void replay_verification(RunContext &run, StepCall &call) {
       captured = record.certificate_pem;
   if (captured.empty())
     run.invalid(call.spec, "", ca.spec->name + " has sent no verification certificate to capture");
-  std::string path = "/certificates/" + ca.spec->name;
+  std::string path = "/certificates/" + percent_encode(ca.spec->name);
   hub_api(run, call, "POST", path + "/generateVerificationCode");
   auto response = hub_api(run, call, "POST", path + "/verify", json{{"certificate", captured}}.dump());
   run.interact(call.actor.spec->id, call.actor.spec->id,
@@ -336,7 +336,7 @@ void set_onboarding(RunContext &run, StepCall &call) {
     run.interact(call.hub->spec->id, ca->spec->id, "registers its log for onboarding", false);
   }
   judge_response(call, hub_api(run, call, "POST",
-                               "/certificates/" + run.arg(call.spec, "ca") + "/onboarding",
+                               "/certificates/" + percent_encode(run.arg(call.spec, "ca")) + "/onboarding",
                                body.dump()));
 }
 
@@ -390,7 +390,7 @@ void register_device(RunContext &run, StepCall &call) {
     auto cert = pki::parse_certificate(pki::read_file(holder.dir + "/certificate.pem"), holder.spec->id);
     body["thumbprint"] = pki::sha256_fingerprint(cert.get());
   }
-  judge_response(call, hub_api(run, call, "PUT", "/devices/" + run.arg(call.spec, "device"), body.dump()));
+  judge_response(call, hub_api(run, call, "PUT", "/devices/" + percent_encode(run.arg(call.spec, "device")), body.dump()));
 }
 
 std::string verb(const std::string &action) { return action.substr(0, action.find('-')); }
@@ -405,13 +405,13 @@ void switch_group(RunContext &run, StepCall &call) {
 // disable-ca, enable-ca: one registered CA.
 void switch_ca(RunContext &run, StepCall &call) {
   judge_response(call, hub_api(run, call, "POST",
-                               "/certificates/" + run.arg(call.spec, "ca") + "/" + verb(call.spec.action)));
+                               "/certificates/" + percent_encode(run.arg(call.spec, "ca")) + "/" + verb(call.spec.action)));
 }
 
 // disable-device, enable-device, approve-device: one device.
 void switch_device(RunContext &run, StepCall &call) {
   judge_response(call, hub_api(run, call, "POST",
-                               "/devices/" + run.arg(call.spec, "device") + "/" + verb(call.spec.action)));
+                               "/devices/" + percent_encode(run.arg(call.spec, "device")) + "/" + verb(call.spec.action)));
 }
 
 void expect_devices(RunContext &run, StepCall &call) {

@@ -81,7 +81,7 @@ int main(int argc, char **argv) {
   std::vector<std::string> files;
   std::string json_file, junit_file, diagram_file, html_file;
   std::string bin_dir = std::filesystem::canonical("/proc/self/exe").parent_path().string();
-  bool keep = false, allow_device_commands = false;
+  bool keep = false, allow_device_commands = false, pause = false;
   int exit_code = cli::kExitOk;
 
   auto *run = app.add_subcommand("run", "run scenario files; exit 0 only if every expectation held");
@@ -97,6 +97,8 @@ int main(int argc, char **argv) {
                   "transcript (several scenarios: FILE-NAME.ext each)");
   run->add_option("--bin", bin_dir, "where the actor executables are")->capture_default_str();
   run->add_flag("--keep", keep, "keep each working directory for inspection");
+  run->add_flag("--pause", pause,
+                "wait for Enter before each step (watch the hub's live page; its address is printed)");
   run->add_flag("--allow-device-commands", allow_device_commands,
                 "let conformance steps run the command of the device profile they name");
   run->callback([&] {
@@ -107,7 +109,7 @@ int main(int argc, char **argv) {
     std::vector<scenario::RunResult> results;
     for (const auto &file : files) {
       auto loaded = scenario::load_scenario(file);
-      results.push_back(scenario::run_scenario(loaded, {bin_dir, keep, allow_device_commands}, transcript));
+      results.push_back(scenario::run_scenario(loaded, {bin_dir, keep, allow_device_commands, pause}, transcript));
       if (scenario::interrupted())
         break;
     }

@@ -21,21 +21,6 @@ std::string trimmed(std::string text) {
   return text;
 }
 
-std::string percent_encode(const std::string &text) {
-  static constexpr char digits[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_')
-      out += char(c);
-    else {
-      out += '%';
-      out += digits[c >> 4];
-      out += digits[c & 0xf];
-    }
-  }
-  return out;
-}
-
 ActorState &RunContext::actor(const std::string &id) {
   auto found = actors_.find(id);
   if (found == actors_.end())

@@ -38,7 +38,6 @@ struct StepCall {
 
 std::string tail(const std::string &text, size_t lines);
 std::string trimmed(std::string text);
-std::string percent_encode(const std::string &text);
 
 class RunContext {
 public:

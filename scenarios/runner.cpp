@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -41,8 +42,11 @@ public:
         break;
       ok = record(set_up(actor));
     }
-    for (size_t i = 0; ok && i < scenario_.steps.size() && !interrupted(); ++i)
+    for (size_t i = 0; ok && i < scenario_.steps.size() && !interrupted(); ++i) {
+      if (options_.pause && !stdin_ended_)
+        pause_before(i);
       record(run_step(scenario_.steps[i], i));
+    }
     held.clear(); // stops held connections first
     collect_records();
     for (auto &[id, state] : actors_)
@@ -102,6 +106,14 @@ private:
       state.log_offset = log.size();
     }
     return said;
+  }
+
+  // pause_before waits for a line on stdin; at its end it stops pausing.
+  void pause_before(std::size_t index) {
+    out_ << "\n    paused before step " << index + 1 << "/" << scenario_.steps.size() << ": "
+         << scenario_.steps[index].name << " (press Enter)" << std::endl;
+    std::string line;
+    stdin_ended_ = !std::getline(std::cin, line);
   }
 
   // await_refusal_narration gives a server that refused one of this step's
@@ -222,6 +234,9 @@ private:
     std::string fingerprint;
     run_and_show(hub, {"fingerprint"}, &fingerprint);
     hub.fingerprint = trimmed(fingerprint);
+    for (const auto &name : hub.spec->hubs)
+      out_ << "    live page of hub " << name << ": https://127.0.0.1:" << hub.api_port << "/hubs/"
+           << name << "/dashboard (token in " << hub.dir << "/hubs/" << name << ".token)\n";
     return "";
   }
 
@@ -343,6 +358,7 @@ private:
   }
 
   std::size_t first_interaction_ = 0; // the current step's first interaction
+  bool stdin_ended_ = false;          // no more pauses
 };
 
 // TeeBuffer writes to the transcript and keeps a copy for the reports.

@@ -67,6 +67,9 @@ struct RunOptions {
   // A conformance step runs the shell command of the profile it names; a
   // scenario file runs no command of its own choosing unless this is set.
   bool allow_device_commands = false;
+  // pause before each step until a line arrives on stdin (a class watches
+  // the hub's live page; a browser test drives the run step by step).
+  bool pause = false;
 };
 
 RunResult run_scenario(const Scenario &scenario, const RunOptions &options, std::ostream &transcript);

@@ -41,7 +41,7 @@ ossl::Ptr<X509> sign_verification_certificate(X509 *ca, EVP_PKEY *ca_key,
 // under the name is left for the upload to refuse, naming it.
 json already_uploaded(HubApi &api, const std::string &name, const std::string &thumbprint) {
   try {
-    json found = api.call("GET", "/certificates/" + name);
+    json found = api.call("GET", "/certificates/" + percent_encode(name));
     if (pki::normalise_fingerprint(found.value("thumbprint", "")) ==
         pki::normalise_fingerprint(thumbprint))
       return found;
@@ -77,14 +77,14 @@ void register_with_hub(const std::string &state_dir, const HubEndpoint &endpoint
   } else {
     narrator.say("-> " + where + ": upload CA certificate " + config.subject + " as \"" +
                  certificate_name + "\" (certificate only; the key stays in its token)");
-    json uploaded = api.call("PUT", "/certificates/" + certificate_name,
+    json uploaded = api.call("PUT", "/certificates/" + percent_encode(certificate_name),
                              {{"certificate", pki::to_pem(ca.get())}});
     narrator.check("hub accepted the upload: status " + uploaded.value("status", "?") +
                    ", thumbprint " + uploaded.value("thumbprint", "?").substr(0, 23) + "…");
   }
 
   narrator.say("-> hub: generate a verification code (proof-of-possession challenge)");
-  json challenge = api.call("POST", "/certificates/" + certificate_name + "/generateVerificationCode");
+  json challenge = api.call("POST", "/certificates/" + percent_encode(certificate_name) + "/generateVerificationCode");
   std::string code = challenge.value("verificationCode", "");
   narrator.detail("code " + code + ", expires " + challenge.value("verificationCodeExpires", "?"));
 
@@ -98,7 +98,7 @@ void register_with_hub(const std::string &state_dir, const HubEndpoint &endpoint
                store->describe());
 
   narrator.say("-> hub: verify with that certificate");
-  json verified = api.call("POST", "/certificates/" + certificate_name + "/verify",
+  json verified = api.call("POST", "/certificates/" + percent_encode(certificate_name) + "/verify",
                            {{"certificate", pki::to_pem(proof.get())}});
   narrator.check("hub checked CN = its code and the CA's signature: status " +
                  verified.value("status", "?"));

@@ -27,6 +27,39 @@ std::string HttpResponse::header(std::string_view name) const {
   return find_header(headers, name);
 }
 
+std::string percent_decode(std::string_view text, bool plus_is_space) {
+  auto digit = [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::tolower(c) - 'a' + 10;
+  };
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out += char(digit(text[i + 1]) * 16 + digit(text[i + 2]));
+      i += 2;
+    } else {
+      out += plus_is_space && text[i] == '+' ? ' ' : text[i];
+    }
+  }
+  return out;
+}
+
+std::string percent_encode(std::string_view text) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += char(c);
+    } else {
+      out += '%';
+      out += kDigits[c >> 4];
+      out += kDigits[c & 0xf];
+    }
+  }
+  return out;
+}
+
 std::string query_parameter(const std::string &target, const std::string &name) {
   auto question = target.find('?');
   if (question == std::string::npos)
@@ -38,18 +71,7 @@ std::string query_parameter(const std::string &target, const std::string &name) 
       end = query.size();
     std::string pair = query.substr(start, end - start);
     if (pair.rfind(name + "=", 0) == 0) {
-      std::string raw = pair.substr(name.size() + 1), value;
-      for (size_t i = 0; i < raw.size(); ++i) {
-        if (raw[i] == '%' && i + 2 < raw.size() &&
-            std::isxdigit(static_cast<unsigned char>(raw[i + 1])) &&
-            std::isxdigit(static_cast<unsigned char>(raw[i + 2]))) {
-          value += char(std::stoi(raw.substr(i + 1, 2), nullptr, 16));
-          i += 2;
-        } else {
-          value += raw[i] == '+' ? ' ' : raw[i];
-        }
-      }
-      return value;
+      return percent_decode(std::string_view(pair).substr(name.size() + 1), true);
     }
     start = end + 1;
   }

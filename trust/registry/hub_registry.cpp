@@ -668,6 +668,26 @@ std::vector<TelemetryRecord> HubRegistry::telemetry(const std::string &hub,
   return records;
 }
 
+std::vector<std::pair<std::int64_t, TelemetryRecord>>
+HubRegistry::telemetry_after(const std::string &hub, std::int64_t after_id, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  auto query = db_.prepare("SELECT id, hub, device_id, time, topic, payload FROM telemetry "
+                           "WHERE id > ? AND hub = ? ORDER BY id LIMIT ?");
+  query.bind(1, after_id).bind(2, hub).bind(3, std::int64_t(limit));
+  std::vector<std::pair<std::int64_t, TelemetryRecord>> records;
+  while (query.step())
+    records.emplace_back(query.integer(0),
+                         TelemetryRecord{query.text(1), query.text(2), from_seconds(query.integer(3)),
+                                         query.text(4), query.blob(5)});
+  return records;
+}
+
+std::int64_t HubRegistry::last_telemetry_id() {
+  std::lock_guard lock(mutex_);
+  auto query = db_.prepare("SELECT COALESCE(MAX(id), 0) FROM telemetry");
+  return query.step() ? query.integer(0) : 0;
+}
+
 std::optional<std::string> HubRegistry::device_certificate(const std::string &hub,
                                                            const std::string &thumbprint) {
   std::lock_guard lock(mutex_);

@@ -179,6 +179,12 @@ public:
   // |durable| hears, on the committer thread, whether it is on disk.
   void add_telemetry_durably(TelemetryRecord record, GroupCommit::Durable durable);
   std::vector<TelemetryRecord> telemetry(const std::string &hub, const std::string &device_id);
+  // telemetry_after: |hub|'s messages after id |after_id|, oldest first,
+  // at most |limit|, each with its id (the live page's cursor).
+  std::vector<std::pair<std::int64_t, TelemetryRecord>>
+  telemetry_after(const std::string &hub, std::int64_t after_id, std::size_t limit);
+  // last_telemetry_id: the newest message's id in any hub (0 if none).
+  std::int64_t last_telemetry_id();
 
   std::int64_t add_event(const EventRecord &event);
   // add_event_later queues |event| (a refusal of an unauthenticated

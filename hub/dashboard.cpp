@@ -1,0 +1,115 @@
+#include "hub/dashboard.hpp"
+
+#include "core/error.hpp"
+#include "hub/api_support.hpp"
+#include "hub/device_json.hpp"
+#include "hub/event_feed.hpp"
+#include "pki/inspect.hpp"
+
+namespace chainlab::hub {
+namespace {
+
+using nlohmann::json;
+
+HttpResponse static_file(const char *type, const char *body) {
+  return HttpResponse{200,
+                      {{"Content-Type", type},
+                       {"Content-Security-Policy",
+                        "default-src 'none'; script-src 'self'; style-src 'self'; "
+                        "connect-src 'self'; form-action 'none'; frame-ancestors 'none'; "
+                        "base-uri 'none'"},
+                       {"X-Content-Type-Options", "nosniff"},
+                       {"X-Frame-Options", "DENY"},
+                       {"Referrer-Policy", "no-referrer"},
+                       {"Cache-Control", "no-store"}},
+                      body};
+}
+
+constexpr std::size_t kPayloadShown = 512;
+
+json event_json(const registry::EventRecord &event) {
+  return {{"id", event.id},           {"time", pki::format_time(event.time)},
+          {"kind", event.kind},       {"reason", event.reason},
+          {"subject", event.subject}, {"detail", event.detail}};
+}
+
+json telemetry_json(const registry::TelemetryRecord &message) {
+  return {{"device", message.device_id},
+          {"time", pki::format_time(message.time)},
+          {"topic", message.topic},
+          {"bytes", message.payload.size()},
+          {"payload", message.payload.substr(0, kPayloadShown)}};
+}
+
+// sse_response: the batch as server-sent events, the cursor last.
+HttpResponse sse_response(const FeedBatch &batch) {
+  std::string body = "retry: 1000\n\n";
+  for (const auto &event : batch.events)
+    body += "event: hub-event\ndata: " + dump_json(event_json(event)) + "\n\n";
+  for (const auto &[id, message] : batch.telemetry)
+    body += "event: telemetry\ndata: " + dump_json(telemetry_json(message)) + "\n\n";
+  std::string cursor = cursor_text(batch.next);
+  body += "event: cursor\nid: " + cursor + "\ndata: \"" + cursor + "\"\n\n";
+  return HttpResponse{200,
+                      {{"Content-Type", "text/event-stream; charset=utf-8"},
+                       {"Cache-Control", "no-store"},
+                       {"X-Content-Type-Options", "nosniff"}},
+                      body};
+}
+
+} // namespace
+
+std::optional<HttpResponse> dashboard_file(const HttpRequest &request,
+                                           const std::vector<std::string> &parts) {
+  if (request.method != "GET")
+    return std::nullopt;
+  if (parts.size() == 3 && parts[0] == "hubs" && parts[2] == "dashboard")
+    return static_file("text/html; charset=utf-8", kDashboardPage);
+  if (parts.size() == 2 && parts[0] == "dashboard" && parts[1] == "app.js")
+    return static_file("text/javascript; charset=utf-8", kDashboardScript);
+  if (parts.size() == 2 && parts[0] == "dashboard" && parts[1] == "app.css")
+    return static_file("text/css; charset=utf-8", kDashboardStyle);
+  return std::nullopt;
+}
+
+namespace api {
+
+void dashboard_state(Call &call) {
+  auto &registry = call.context.registry;
+  json cas = json::array(), devices = json::array(), disabled = json::array();
+  for (const auto &record : registry.list_cas(call.hub))
+    cas.push_back(ca_json(record));
+  for (const auto &device : registry.query_devices(call.hub, {}))
+    devices.push_back(device_json(device));
+  for (const auto &rule : registry.disabled_intermediates(call.hub))
+    disabled.push_back(rule.subject);
+  std::map<std::string, long> refusals;
+  FeedCursor cursor{0, registry.last_telemetry_id()};
+  for (const auto &event : registry.events(call.hub)) {
+    cursor.event = event.id;
+    if (!event.reason.empty())
+      ++refusals[event.reason];
+  }
+  call.respond(json_response(200, {{"hub", call.hub},
+                                   {"cas", cas},
+                                   {"devices", devices},
+                                   {"disabledIntermediates", disabled},
+                                   {"refusalsByReason", refusals},
+                                   {"cursor", cursor_text(cursor)}}));
+}
+
+void dashboard_events(Call &call) {
+  std::string asked = call.request.header("Last-Event-ID");
+  FeedCursor after = parse_cursor(asked.empty() ? query_parameter(call.request.target, "after") : asked);
+  Respond respond = call.respond;
+  auto answer = [respond](FeedBatch batch) { respond(sse_response(batch)); };
+  if (!call.context.feed) // no live feed (tests, tools): what there is now
+    return answer(read_feed(call.context.registry, call.hub, after));
+  if (!call.context.feed->wait(call.hub, after, answer))
+    respond(error_response(Error(Reason::limit_exceeded,
+                                 "too many live pages wait on this hub service (at most " +
+                                     std::to_string(EventFeed::kMaxWaiters) + ")")));
+}
+
+} // namespace api
+} // namespace chainlab::hub
