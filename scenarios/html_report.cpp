@@ -72,11 +72,11 @@ void write_steps(std::ostream &out, const RunResult &run) {
          "<th>expected</th><th>result</th><th>what happened</th></tr>\n";
   int number = 0;
   for (const auto &step : run.steps)
-    out << "<tr class=\"step\"><td>" << ++number << "</td><td>" << html_escape(step.name)
-        << "</td><td>" << html_escape(step.actor) << "</td><td>" << html_escape(step.action)
-        << "</td><td>" << html_escape(step.expected) << "</td><td class=\""
+    out << "<tr class=\"step\"><td>" << ++number << "</td><td>" << xml_escape(step.name)
+        << "</td><td>" << xml_escape(step.actor) << "</td><td>" << xml_escape(step.action)
+        << "</td><td>" << xml_escape(step.expected) << "</td><td class=\""
         << (step.passed ? "pass\">\u2713 pass" : "fail\">\u2717 fail") << "</td><td>"
-        << html_escape(step.message) << "</td></tr>\n";
+        << xml_escape(step.message) << "</td></tr>\n";
   out << "</table>\n";
 }
 
@@ -85,20 +85,20 @@ void write_hubs(std::ostream &out, const RunResult &run) {
   if (run.hubs.empty())
     out << "<p>No hub took part in this run.</p>\n";
   for (const auto &hub : run.hubs) {
-    out << "<h3>hub " << html_escape(hub.hub) << "</h3>\n";
+    out << "<h3>hub " << xml_escape(hub.hub) << "</h3>\n";
     if (hub.refusals.empty()) {
       out << "<p>No refusals.</p>\n";
       continue;
     }
     out << "<table class=\"refusals\"><tr><th>reason</th><th>count</th></tr>\n";
     for (const auto &[reason, count] : hub.refusals_by_reason)
-      out << "<tr><td>" << html_escape(reason) << "</td><td>" << count << "</td></tr>\n";
+      out << "<tr><td>" << xml_escape(reason) << "</td><td>" << count << "</td></tr>\n";
     out << "</table>\n<details><summary>each refusal</summary><table><tr><th>time</th>"
            "<th>reason</th><th>subject</th><th>detail</th></tr>\n";
     for (const auto &event : hub.refusals)
-      out << "<tr><td>" << html_escape(event.time) << "</td><td>" << html_escape(event.reason)
-          << "</td><td>" << html_escape(event.subject) << "</td><td>"
-          << html_escape(event.detail) << "</td></tr>\n";
+      out << "<tr><td>" << xml_escape(event.time) << "</td><td>" << xml_escape(event.reason)
+          << "</td><td>" << xml_escape(event.subject) << "</td><td>"
+          << xml_escape(event.detail) << "</td></tr>\n";
     out << "</table></details>\n";
   }
 }
@@ -132,14 +132,14 @@ private:
   void write_node(std::ostream &out, const CertificateFacts &cert, int depth) {
     bool attacker = attackers_.count(cert.actor) > 0;
     out << "<li><div class=\"cert" << (attacker ? " attacker" : "") << "\"><b>"
-        << html_escape(cert.subject) << "</b> (" << html_escape(cert.role) << " "
-        << html_escape(cert.actor) << (attacker ? ", attacker" : "") << ")<dl>";
+        << xml_escape(cert.subject) << "</b> (" << xml_escape(cert.role) << " "
+        << xml_escape(cert.actor) << (attacker ? ", attacker" : "") << ")<dl>";
     for (const auto &[field, value] :
          {std::pair{"issuer", cert.issuer}, {"serial", cert.serial},
           {"valid", cert.not_before + " .. " + cert.not_after},
           {"pathLen", cert.path_len.empty() ? "end entity (not a CA)" : cert.path_len},
           {"key", cert.key_location}})
-      out << "<dt>" << field << "</dt><dd>" << html_escape(value) << "</dd>";
+      out << "<dt>" << field << "</dt><dd>" << xml_escape(value) << "</dd>";
     out << "</dl></div>";
     if (!cert.path_len.empty() && depth < 16) {
       std::ostringstream children;
@@ -159,28 +159,13 @@ private:
 void write_transcript(std::ostream &out, const RunResult &run) {
   out << "<h2>Transcript</h2>\n<p>Folded by actor; the last one holds the whole run in order.</p>\n";
   for (const auto &[speaker, text] : fold_transcript(run.transcript))
-    out << "<details class=\"actor\"><summary>" << html_escape(speaker) << "</summary><pre>"
-        << html_escape(text) << "</pre></details>\n";
+    out << "<details class=\"actor\"><summary>" << xml_escape(speaker) << "</summary><pre>"
+        << xml_escape(text) << "</pre></details>\n";
   out << "<details><summary>the whole transcript</summary><pre>"
-      << html_escape(strip_colours(run.transcript)) << "</pre></details>\n";
+      << xml_escape(strip_colours(run.transcript)) << "</pre></details>\n";
 }
 
 } // namespace
-
-std::string html_escape(const std::string &text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-    case '&': out += "&amp;"; break;
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '"': out += "&quot;"; break;
-    case '\'': out += "&#39;"; break;
-    default: out += c;
-    }
-  }
-  return out;
-}
 
 std::vector<std::pair<std::string, std::string>> fold_transcript(const std::string &transcript) {
   std::vector<std::pair<std::string, std::string>> folded;
@@ -206,12 +191,12 @@ std::string html_report(const RunResult &run, const std::string &mermaid_js) {
       << "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; script-src "
       << csp_hash(bundle) << " " << csp_hash(init)
       << "; style-src 'unsafe-inline'; img-src data:; font-src data:\">\n"
-      << "<title>chainlab: " << html_escape(run.scenario) << "</title>\n<style>" << kStyle
-      << "</style></head>\n<body>\n<h1>scenario " << html_escape(run.scenario) << ": <span class=\""
+      << "<title>chainlab: " << xml_escape(run.scenario) << "</title>\n<style>" << kStyle
+      << "</style></head>\n<body>\n<h1>scenario " << xml_escape(run.scenario) << ": <span class=\""
       << (run.passed() ? "pass\">PASS" : "fail\">FAIL") << "</span></h1>\n<p>"
-      << html_escape(run.description) << "</p>\n<p><small>" << html_escape(run.file)
+      << xml_escape(run.description) << "</p>\n<p><small>" << xml_escape(run.file)
       << "</small></p>\n<h2>Sequence diagram</h2>\n<p id=\"diagram-error\"></p>\n<pre class=\"mermaid\">"
-      << html_escape(mermaid_diagram(run)) << "</pre>\n";
+      << xml_escape(mermaid_diagram(run)) << "</pre>\n";
   write_steps(out, run);
   TrustTree(run).write(out);
   write_hubs(out, run);

@@ -14,8 +14,6 @@
 
 namespace chainlab::scenario {
 
-std::string html_escape(const std::string &text);
-
 // fold_transcript groups the transcript's lines by who said them ("[Name]
 // ..." lines under Name, the runner's own under "runner"), in order of first
 // appearance; colour codes are removed.

@@ -12,6 +12,7 @@ std::string xml_escape(const std::string &text) {
     case '<': out += "&lt;"; break;
     case '>': out += "&gt;"; break;
     case '"': out += "&quot;"; break;
+    case '\'': out += "&#39;"; break;
     default:
       // Control characters (ANSI colours in output) are not valid XML 1.0.
       if (static_cast<unsigned char>(c) >= 0x20 || c == '\n' || c == '\t')

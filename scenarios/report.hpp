@@ -10,7 +10,8 @@
 
 namespace chainlab::scenario {
 
-// xml_escape makes text safe in XML attributes and text (JUnit reports).
+// xml_escape makes text safe in XML and HTML attributes and text (JUnit
+// reports, the HTML report).
 std::string xml_escape(const std::string &text);
 
 nlohmann::json json_report(const std::vector<RunResult> &runs);

@@ -156,10 +156,6 @@ private:
     }
   }
 
-  const std::string &display(const std::string &actor_id) {
-    return actors_.at(actor_id).spec->name;
-  }
-
   // ---- set-up: every actor through its own executable ----
   StepResult set_up(const ActorSpec &spec) {
     out_ << "\n\033[1m== set-up: " << spec.id << " (" << spec.role << ")\033[0m\n";

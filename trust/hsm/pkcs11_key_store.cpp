@@ -12,27 +12,13 @@
 #include <openssl/rand.h>
 
 #include "core/error.hpp"
+#include "core/http_message.hpp"
 #include "core/random.hpp"
 #include "ossl/errors.hpp"
 #include "pki/encoding.hpp"
 
 namespace chainlab::hsm {
 namespace {
-
-std::string percent_encode(const std::string &text) {
-  static constexpr char digits[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += char(c);
-    } else {
-      out += '%';
-      out += digits[c >> 4];
-      out += digits[c & 0xf];
-    }
-  }
-  return out;
-}
 
 // One PKCS#11 runtime per process: the raw module, the libp11 context, and
 // one logged-in libp11 slot per token. libp11 invalidates a token's earlier
