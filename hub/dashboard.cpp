@@ -41,20 +41,41 @@ json telemetry_json(const registry::TelemetryRecord &message) {
           {"payload", message.payload.substr(0, kPayloadShown)}};
 }
 
-// sse_response: the batch as server-sent events, the cursor last.
-HttpResponse sse_response(const FeedBatch &batch) {
-  std::string body = "retry: 1000\n\n";
+// sse_text: the batch as server-sent events, the cursor last.
+std::string sse_text(const FeedBatch &batch) {
+  std::string body;
   for (const auto &event : batch.events)
     body += "event: hub-event\ndata: " + dump_json(event_json(event)) + "\n\n";
   for (const auto &[id, message] : batch.telemetry)
     body += "event: telemetry\ndata: " + dump_json(telemetry_json(message)) + "\n\n";
   std::string cursor = cursor_text(batch.next);
   body += "event: cursor\nid: " + cursor + "\ndata: \"" + cursor + "\"\n\n";
+  return body;
+}
+
+HttpResponse sse_response(const FeedBatch &batch) {
   return HttpResponse{200,
                       {{"Content-Type", "text/event-stream; charset=utf-8"},
                        {"Cache-Control", "no-store"},
                        {"X-Content-Type-Options", "nosniff"}},
-                      body};
+                      "retry: 1000\n\n" + sse_text(batch)};
+}
+
+// live_stream: after the first batch, each piece is the next batch the
+// feed answers with, or a comment when its hold passed with nothing (which
+// also finds clients that left); it ends when the feed is full or closed.
+NextPiece live_stream(EventFeed &feed, const std::string &hub, FeedCursor after) {
+  auto cursor = std::make_shared<FeedCursor>(after); // asked for one piece at a time
+  return [&feed, hub, cursor](PieceAnswer answer) {
+    bool waiting = feed.wait(hub, *cursor, [cursor, answer](FeedBatch batch) {
+      if (batch.empty())
+        return answer(std::string(": nothing new\n\n"));
+      *cursor = batch.next;
+      answer(sse_text(batch));
+    });
+    if (!waiting)
+      answer(std::nullopt);
+  };
 }
 
 } // namespace
@@ -101,14 +122,11 @@ void dashboard_state(Call &call) {
 void dashboard_events(Call &call) {
   std::string asked = call.request.header("Last-Event-ID");
   FeedCursor after = parse_cursor(asked.empty() ? query_parameter(call.request.target, "after") : asked);
-  Respond respond = call.respond;
-  auto answer = [respond](FeedBatch batch) { respond(sse_response(batch)); };
-  if (!call.context.feed) // no live feed (tests, tools): what there is now
-    return answer(read_feed(call.context.registry, call.hub, after));
-  if (!call.context.feed->wait(call.hub, after, answer))
-    respond(error_response(Error(Reason::limit_exceeded,
-                                 "too many live pages wait on this hub service (at most " +
-                                     std::to_string(EventFeed::kMaxWaiters) + ")")));
+  FeedBatch now = read_feed(call.context.registry, call.hub, after);
+  HttpResponse response = sse_response(now);
+  if (call.context.feed) // else (tests, tools) what there is now is all
+    response.stream = live_stream(*call.context.feed, call.hub, now.next);
+  call.respond(std::move(response));
 }
 
 } // namespace api

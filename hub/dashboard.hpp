@@ -4,9 +4,9 @@
 //   GET /dashboard/app.js | app.css    its script and style
 //   GET /hubs/{hub}/dashboard/state    bearer token: CAs, devices, disabled
 //                                      intermediates, refusals by reason, cursor
-//   GET /hubs/{hub}/dashboard/events   bearer token: text/event-stream of what
-//                                      happened after Last-Event-ID ("E:T"), held
-//                                      until something does (at most 20 s)
+//   GET /hubs/{hub}/dashboard/events   bearer token: a text/event-stream of
+//                                      what happens after Last-Event-ID ("E:T"),
+//                                      open for up to 10 minutes
 //
 // The page loads nothing from elsewhere (its Content-Security-Policy allows
 // only its own script, style and API) and renders every recorded string as

@@ -53,7 +53,7 @@ const char *const kDashboardScript = R"js('use strict';
 (function () {
   var hub = decodeURIComponent(location.pathname.split('/')[2] || '');
   var base = '/hubs/' + encodeURIComponent(hub);
-  var token = null, cursor = '', refreshing = null;
+  var token = null, cursor = '', refreshing = null, again = false;
   var $ = function (id) { return document.getElementById(id); };
   function el(tag, text, className) {
     var node = document.createElement(tag);
@@ -137,32 +137,46 @@ const char *const kDashboardScript = R"js('use strict';
     $('no-refusals').hidden = rows.length > 0;
   }
 
+  // refresh reads the whole state; asked again while reading, it reads
+  // once more afterwards, so the last event is always drawn.
   function refresh() {
-    if (refreshing) return refreshing;
+    if (refreshing) {
+      again = true;
+      return refreshing;
+    }
     refreshing = api('/dashboard/state').then(function (r) { return r.json(); }).then(function (state) {
       renderTree(state);
       renderCounters(state.refusalsByReason);
       if (!cursor) cursor = state.cursor;
-    }).finally(function () { refreshing = null; });
+    }).finally(function () {
+      refreshing = null;
+      if (again) {
+        again = false;
+        refresh().catch(function () {});
+      }
+    });
     return refreshing;
   }
 
   // Server-sent events, read with fetch so that the token goes in a header
-  // (EventSource cannot send one); each answer carries what happened since
-  // the cursor it was asked with, and the page asks again at once.
-  function parseEvents(text) {
-    return text.split('\n\n').map(function (block) {
-      var event = {type: 'message', data: '', id: null};
-      block.split('\n').forEach(function (line) {
-        var colon = line.indexOf(':');
-        if (colon <= 0) return;
-        var field = line.slice(0, colon), value = line.slice(colon + 1).replace(/^ /, '');
-        if (field === 'event') event.type = value;
-        else if (field === 'data') event.data += value;
-        else if (field === 'id') event.id = value;
-      });
-      return event;
+  // (EventSource cannot send one). When the stream ends, the page asks again
+  // from the last id it saw, as EventSource would.
+  function parseEvent(block) {
+    var event = {type: 'message', data: '', id: null};
+    block.split('\n').forEach(function (line) {
+      var colon = line.indexOf(':');
+      if (colon <= 0) return; // a comment, or nothing
+      var field = line.slice(0, colon), value = line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'event') event.type = value;
+      else if (field === 'data') event.data += value;
+      else if (field === 'id') event.id = value;
     });
+    return event;
+  }
+  function handle(event) {
+    if (event.id) cursor = event.id;
+    if (event.type === 'hub-event' || event.type === 'telemetry') show(event);
+    if (event.type === 'hub-event') refresh().catch(function () {}); // the tree and counters as the hub has them
   }
   function show(event) {
     var data = JSON.parse(event.data), item;
@@ -179,23 +193,25 @@ const char *const kDashboardScript = R"js('use strict';
   }
   function listen() {
     if (!token) return;
-    api('/dashboard/events', {'Last-Event-ID': cursor}).then(function (r) { return r.text(); })
-      .then(function (text) {
-        var changed = false;
-        parseEvents(text).forEach(function (event) {
-          if (event.id) cursor = event.id;
-          if (event.type === 'hub-event' || event.type === 'telemetry') {
-            show(event);
-            changed = changed || event.type === 'hub-event';
+    api('/dashboard/events', {'Last-Event-ID': cursor}).then(function (response) {
+      var reader = response.body.getReader(), decoder = new TextDecoder(), buffer = '';
+      status('live: signed in to hub ' + hub);
+      function pump() {
+        return reader.read().then(function (part) {
+          if (part.done) return;
+          buffer += decoder.decode(part.value, {stream: true});
+          for (var end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+            handle(parseEvent(buffer.slice(0, end)));
+            buffer = buffer.slice(end + 2);
           }
+          return pump();
         });
-        status('live: signed in to hub ' + hub);
-        return changed ? refresh() : null;
-      })
-      .then(listen, function (error) {
-        status('reconnecting (' + error.message + ')');
-        setTimeout(listen, 2000);
-      });
+      }
+      return pump();
+    }).then(listen, function (error) {
+      status('reconnecting (' + error.message + ')');
+      setTimeout(listen, 2000);
+    });
   }
 
   $('signin').addEventListener('submit', function (event) {

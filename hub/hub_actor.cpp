@@ -166,7 +166,7 @@ void serve_hub(const std::string &state_dir, const ServeOptions &options, Narrat
   }
   gateway.start(std::max(2u, std::thread::hardware_concurrency()));
 
-  EventFeed feed(registry);
+  EventFeed feed(registry, std::chrono::seconds(15)); // a quiet stream hears every 15 s
   ServiceContext service{
       registry, registration, trust,
       [&](const std::string &hub, const std::string &device, const std::string &properties,

@@ -142,4 +142,29 @@ with socket.create_connection(("localhost", port)) as raw, \
     sys.exit(0 if elapsed < 14 else 1)
 PY
 hub_serves "a trickled CONNECT"
+
+# 8. The live page: the page needs no token and shows no data; its data and
+#    its event stream need the hub's token; one stream stays open and brings
+#    each new event as it happens.
+[ "$(status_of "$(api_url contoso /dashboard)")" = 200 ] || fail "the live page is not served"
+grep -q 'id="signin"' "$work/body" || fail "the live page has no sign-in form"
+[ "$(status_of "$(api_url contoso /dashboard/state)")" = 401 ] || fail "the live page's state without a token"
+[ "$(status_of "$(api_url contoso /dashboard/events)")" = 401 ] || fail "the event stream without a token"
+cursor=$(api_call contoso GET /dashboard/state | python3 -c 'import json,sys; print(json.load(sys.stdin)["cursor"])')
+curl -sSN --cacert "$work/hub/hub-ca.pem" -H "Authorization: Bearer $(cat "$work/hub/hubs/contoso.token")" \
+  -H "Last-Event-ID: $cursor" "$(api_url contoso /dashboard/events)" >"$work/stream" 2>&1 &
+stream_pid=$!
+pids+=($stream_pid)
+for verb in disable enable; do
+  kind=ca_${verb}d
+  api_call contoso POST "/certificates/Company-X/$verb" | grep -q '"name"' || fail "could not $verb the CA"
+  for _ in $(seq 50); do grep -q "\"kind\":\"$kind\"" "$work/stream" && break; sleep 0.1; done
+  grep -q "\"kind\":\"$kind\"" "$work/stream" || fail "the stream did not bring $kind: $(cat "$work/stream")"
+  kill -0 $stream_pid 2>/dev/null || fail "the stream closed after $kind"
+done
+grep -q "text/event-stream" <(curl -sS -D - -o /dev/null --max-time 2 --cacert "$work/hub/hub-ca.pem" \
+  -H "Authorization: Bearer $(cat "$work/hub/hubs/contoso.token")" "$(api_url contoso /dashboard/events)") ||
+  fail "the event stream is not text/event-stream"
+kill $stream_pid
+hub_serves "a live page's stream"
 echo "PASS: hostile clients"

@@ -2,6 +2,8 @@
 // logic (EST, the hub's API) is written and tested without any socket.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,10 +20,17 @@ struct HttpRequest {
   std::string header(std::string_view name) const;
 };
 
+// NextPiece: a streamed body (server-sent events). After the body, the
+// server asks for each further piece; the answer comes once per ask, from
+// any thread: a piece, or nullopt to end the response.
+using PieceAnswer = std::function<void(std::optional<std::string>)>;
+using NextPiece = std::function<void(PieceAnswer)>;
+
 struct HttpResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  NextPiece stream = nullptr; // none: the body is all
 
   std::string header(std::string_view name) const;
 };

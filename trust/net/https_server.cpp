@@ -31,6 +31,8 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 constexpr auto kDeadline = std::chrono::seconds(30);
+// A streamed response ends after this long; its client asks again.
+constexpr auto kStreamLifetime = std::chrono::minutes(10);
 
 HttpResponse internal_error_response() {
   return HttpResponse{500,
@@ -103,7 +105,9 @@ private:
       if (answered->exchange(true))
         return; // a handler answers once
       asio::post(self->stream_.get_executor(),
-                 [self, version, keep_alive, response = std::move(response)] {
+                 [self, version, keep_alive, response = std::move(response)]() mutable {
+                   if (response.stream)
+                     return self->start_stream(std::move(response), version);
                    self->write(to_message(response, version, keep_alive));
                  });
     };
@@ -182,6 +186,68 @@ private:
     do_read();
   }
 
+  // ---- a streamed response: header, the body, then each further piece as
+  // a chunk, one write in flight, until the handler ends it or its lifetime
+  // passes; then the connection closes ----
+  void start_stream(HttpResponse response, unsigned version) {
+    next_piece_ = std::move(response.stream);
+    stream_until_ = std::chrono::steady_clock::now() + kStreamLifetime;
+    auto header = std::make_shared<http::response<http::empty_body>>(
+        http::status(response.status), version);
+    header->set(http::field::server, "chainlab");
+    for (const auto &[name, value] : response.headers)
+      header->set(name, value);
+    header->chunked(true);
+    header->keep_alive(false);
+    auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*header);
+    beast::get_lowest_layer(stream_).expires_after(kDeadline);
+    http::async_write_header(
+        stream_, *serializer,
+        [self = shared_from_this(), header, serializer,
+         body = std::move(response.body)](beast::error_code error, std::size_t) mutable {
+          if (!error)
+            self->write_piece(std::move(body));
+        });
+  }
+
+  void write_piece(std::string piece) {
+    if (piece.empty()) // an empty chunk would end the body
+      return ask_next_piece();
+    piece_ = std::make_shared<std::string>(std::move(piece));
+    beast::get_lowest_layer(stream_).expires_after(kDeadline);
+    asio::async_write(stream_, http::make_chunk(asio::buffer(*piece_)),
+                      [self = shared_from_this()](beast::error_code error, std::size_t) {
+                        if (!error) // a client that left ends the stream here
+                          self->ask_next_piece();
+                      });
+  }
+
+  void ask_next_piece() {
+    if (std::chrono::steady_clock::now() > stream_until_)
+      return end_stream();
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    try {
+      next_piece_([self = shared_from_this(), answered](std::optional<std::string> piece) {
+        if (answered->exchange(true))
+          return;
+        asio::post(self->stream_.get_executor(), [self, piece = std::move(piece)]() mutable {
+          piece ? self->write_piece(std::move(*piece)) : self->end_stream();
+        });
+      });
+    } catch (const std::exception &) { // the handler failed: end the body cleanly
+      end_stream();
+    }
+  }
+
+  void end_stream() {
+    beast::get_lowest_layer(stream_).expires_after(kDeadline);
+    asio::async_write(stream_, http::make_chunk_last(),
+                      [self = shared_from_this()](beast::error_code error, std::size_t) {
+                        if (!error)
+                          self->do_close();
+                      });
+  }
+
   void do_close() {
     beast::get_lowest_layer(stream_).expires_after(kDeadline);
     stream_.async_shutdown(
@@ -195,6 +261,9 @@ private:
   beast::flat_buffer buffer_;
   std::optional<BeastRequestParser> parser_;
   std::shared_ptr<http::response<http::string_body>> response_;
+  NextPiece next_piece_;
+  std::shared_ptr<std::string> piece_;
+  std::chrono::steady_clock::time_point stream_until_;
   std::string peer_address_;
   bool refused_ = false;
   std::array<char, 16 * 1024> scratch_{};
