@@ -54,8 +54,12 @@ class Drawing {
 public:
   explicit Drawing(const std::vector<Participant> &participants) {
     out_ << "sequenceDiagram\n";
+    std::map<std::string, int> uses; // two actors may claim one name (a rogue Factory-Y)
+    for (const auto &participant : participants)
+      ++uses[participant.name];
     for (const auto &participant : chain_order(participants))
-      declare(participant.id, label(participant));
+      declare(participant.id, label(participant) +
+                                  (uses[participant.name] > 1 ? " [" + participant.id + "]" : ""));
   }
 
   void draw(const Interaction &exchange) {

@@ -49,6 +49,16 @@ TEST(Diagram, ParticipantsInChainOrderHubFirstDevicesLast) {
   EXPECT_EQ(declared[4].find("attacker"), std::string::npos);
 }
 
+TEST(Diagram, TellsApartActorsThatClaimOneName) {
+  std::vector<Participant> two = {{"factory-y", "Factory-Y", "factory", "company-x", false},
+                                  {"rogue-factory", "Factory-Y", "company", "", true},
+                                  {"company-x", "Company-X", "company", "", false}};
+  std::string diagram = mermaid_diagram(two, {});
+  EXPECT_EQ(lines_with(diagram, "Factory-Y [factory-y]").size(), 1u);
+  EXPECT_EQ(lines_with(diagram, "Factory-Y (attacker) [rogue-factory]").size(), 1u);
+  EXPECT_EQ(lines_with(diagram, "Company-X [").size(), 0u);
+}
+
 TEST(Diagram, DrawsEachResponseAndTheChecksBehindIt) {
   Interaction connect{"widget-001", "hub", "MQTT CONNECT", false, false, "CONNACK 0: accepted",
                       "", "", {"chain ends at verified CA Company-X"}};
