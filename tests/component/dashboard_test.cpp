@@ -124,15 +124,16 @@ TEST(FeedCursor, ReadsOnlyTwoNonNegativeNumbers) {
 }
 
 TEST_F(Dashboard, TheFeedAnswersWhenSomethingHappensOrWhenItsHoldEnds) {
-  hub::EventFeed feed(*registry_, std::chrono::milliseconds(400));
   std::promise<hub::FeedBatch> held, idle;
-  ASSERT_TRUE(feed.wait("classroom", {0, 0}, [&](hub::FeedBatch b) { held.set_value(std::move(b)); }));
+  hub::EventFeed patient(*registry_, std::chrono::hours(1)); // answers only when something happens
+  ASSERT_TRUE(patient.wait("classroom", {0, 0}, [&](hub::FeedBatch b) { held.set_value(std::move(b)); }));
   registry_->add_event({0, "classroom", now(), "refused", "issuer_missing", "w", "d"});
   auto batch = held.get_future().get();
   ASSERT_EQ(batch.events.size(), 1u);
   EXPECT_EQ(batch.events[0].reason, "issuer_missing");
 
-  ASSERT_TRUE(feed.wait("classroom", batch.next, [&](hub::FeedBatch b) { idle.set_value(std::move(b)); }));
+  hub::EventFeed brief(*registry_, std::chrono::milliseconds(300));
+  ASSERT_TRUE(brief.wait("classroom", batch.next, [&](hub::FeedBatch b) { idle.set_value(std::move(b)); }));
   auto nothing = idle.get_future().get(); // after the hold, with nothing new
   EXPECT_TRUE(nothing.empty());
   EXPECT_EQ(nothing.next.event, batch.next.event);
