@@ -3,6 +3,7 @@
 #include <openssl/pem.h>
 
 #include <filesystem>
+#include <memory>
 #include <sstream>
 
 #include "actor/state_dir.hpp"
@@ -17,10 +18,10 @@ namespace {
 
 constexpr std::size_t kBatch = 500;
 
-registry::Database open_store(const std::string &fleet_dir) {
+std::unique_ptr<registry::Database> open_store(const std::string &fleet_dir) {
   std::filesystem::create_directories(fleet_dir);
-  registry::Database db(fleet_dir + "/fleet.db");
-  db.execute("CREATE TABLE IF NOT EXISTS identities (number INTEGER PRIMARY KEY, device_id TEXT "
+  auto db = std::make_unique<registry::Database>(fleet_dir + "/fleet.db");
+  db->execute("CREATE TABLE IF NOT EXISTS identities (number INTEGER PRIMARY KEY, device_id TEXT "
              "UNIQUE NOT NULL, certificate TEXT NOT NULL, key TEXT NOT NULL)");
   return db;
 }
@@ -61,7 +62,8 @@ void write_chain(const std::string &fleet_dir, const std::string &technician_sta
 
 std::size_t issue_fleet(const std::string &fleet_dir, const std::string &technician_state,
                         std::size_t count, const std::string &prefix, std::ostream &progress) {
-  auto db = open_store(fleet_dir);
+  auto store = open_store(fleet_dir);
+  registry::Database &db = *store;
   write_chain(fleet_dir, technician_state);
   std::ostringstream quiet; // the CA narrates each issuance; the fleet reports batches
   Narrator narrator("technician", quiet);
@@ -100,7 +102,8 @@ Fleet load_fleet(const std::string &fleet_dir, std::size_t count) {
   std::string db_path = fleet_dir + "/fleet.db";
   if (!std::filesystem::exists(db_path))
     throw Error(Reason::config_invalid, db_path + ": no fleet here; run `device fleet issue` first");
-  auto db = open_store(fleet_dir);
+  auto store = open_store(fleet_dir);
+  registry::Database &db = *store;
   Fleet fleet;
   std::string chain_path = fleet_dir + "/chain.pem";
   fleet.intermediates = pki::parse_certificates(pki::read_file(chain_path), chain_path);

@@ -46,47 +46,83 @@ void Database::add_column(const std::string &table, const std::string &column,
     execute("ALTER TABLE " + table + " ADD COLUMN " + column + " " + definition);
 }
 
-Statement Database::prepare(const std::string &sql) {
-  sqlite3_stmt *statement = nullptr;
-  if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &statement, nullptr) !=
-      SQLITE_OK)
-    fail(db_.get(), path_, "cannot prepare: " + sql);
-  return Statement(*this, statement);
+Database::~Database() {
+  for (auto &[sql, kept] : kept_)
+    sqlite3_finalize(kept.statement);
 }
 
-Statement::Statement(Database &db, sqlite3_stmt *statement)
-    : db_(db), statement_(statement) {}
+Statement Database::prepare(std::string_view sql) {
+  {
+    std::lock_guard lock(kept_mutex_);
+    auto found = kept_.find(sql);
+    if (found != kept_.end() && !found->second.handed_out) {
+      found->second.handed_out = true;
+      return Statement(*this, found->second.statement, &found->second);
+    }
+  }
+  sqlite3_stmt *statement = nullptr;
+  if (sqlite3_prepare_v2(db_.get(), sql.data(), int(sql.size()), &statement, nullptr) != SQLITE_OK)
+    fail(db_.get(), path_, "cannot prepare: " + std::string(sql));
+  std::lock_guard lock(kept_mutex_);
+  if (kept_.size() >= kKeptStatements || kept_.count(sql))
+    return Statement(*this, statement, nullptr); // one kept per text, a bounded number of texts
+  Kept &kept = kept_.emplace(std::string(sql), Kept{statement, true}).first->second;
+  return Statement(*this, statement, &kept);
+}
+
+void Database::give_back(Kept *kept) noexcept {
+  sqlite3_reset(kept->statement);
+  sqlite3_clear_bindings(kept->statement);
+  std::lock_guard lock(kept_mutex_);
+  kept->handed_out = false;
+}
+
+Statement::Statement(Database &db, sqlite3_stmt *statement, Database::Kept *kept)
+    : db_(db), statement_(statement), kept_(kept) {}
+
+Statement::Statement(Statement &&other) noexcept
+    : db_(other.db_), statement_(other.statement_), kept_(other.kept_) {
+  other.statement_ = nullptr;
+  other.kept_ = nullptr;
+}
+
+Statement::~Statement() {
+  if (kept_)
+    db_.give_back(kept_);
+  else if (statement_)
+    sqlite3_finalize(statement_);
+}
 
 Statement &Statement::bind(int index, const std::string &text) {
-  sqlite3_bind_text(statement_.get(), index, text.data(), int(text.size()),
+  sqlite3_bind_text(statement_, index, text.data(), int(text.size()),
                     SQLITE_TRANSIENT);
   return *this;
 }
 
 Statement &Statement::bind(int index, std::int64_t number) {
-  sqlite3_bind_int64(statement_.get(), index, number);
+  sqlite3_bind_int64(statement_, index, number);
   return *this;
 }
 
 Statement &Statement::bind_null(int index) {
-  sqlite3_bind_null(statement_.get(), index);
+  sqlite3_bind_null(statement_, index);
   return *this;
 }
 
 Statement &Statement::bind_blob(int index, std::string_view bytes) {
-  sqlite3_bind_blob64(statement_.get(), index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+  sqlite3_bind_blob64(statement_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
   return *this;
 }
 
 std::string Statement::blob(int column) const {
-  const auto *data = sqlite3_column_blob(statement_.get(), column);
+  const auto *data = sqlite3_column_blob(statement_, column);
   return data ? std::string(static_cast<const char *>(data),
-                            size_t(sqlite3_column_bytes(statement_.get(), column)))
+                            size_t(sqlite3_column_bytes(statement_, column)))
               : std::string();
 }
 
 bool Statement::step() {
-  int rc = sqlite3_step(statement_.get());
+  int rc = sqlite3_step(statement_);
   if (rc == SQLITE_ROW)
     return true;
   if (rc == SQLITE_DONE)
@@ -95,8 +131,8 @@ bool Statement::step() {
 }
 
 Statement &Statement::reset() {
-  sqlite3_reset(statement_.get());
-  sqlite3_clear_bindings(statement_.get());
+  sqlite3_reset(statement_);
+  sqlite3_clear_bindings(statement_);
   return *this;
 }
 
@@ -106,18 +142,18 @@ void Statement::run() {
 }
 
 std::string Statement::text(int column) const {
-  const auto *data = sqlite3_column_text(statement_.get(), column);
+  const auto *data = sqlite3_column_text(statement_, column);
   return data ? std::string(reinterpret_cast<const char *>(data),
-                            size_t(sqlite3_column_bytes(statement_.get(), column)))
+                            size_t(sqlite3_column_bytes(statement_, column)))
               : std::string();
 }
 
 std::int64_t Statement::integer(int column) const {
-  return sqlite3_column_int64(statement_.get(), column);
+  return sqlite3_column_int64(statement_, column);
 }
 
 bool Statement::is_null(int column) const {
-  return sqlite3_column_type(statement_.get(), column) == SQLITE_NULL;
+  return sqlite3_column_type(statement_, column) == SQLITE_NULL;
 }
 
 Transaction::Transaction(Database &db) : db_(db) {

@@ -1,25 +1,24 @@
-// registry/sqlite.hpp: a small RAII adapter over sqlite3. Statements are
-// finalised by their owner; a Transaction rolls back unless committed.
+// registry/sqlite.hpp: a small RAII adapter over sqlite3. A statement is
+// compiled once per SQL text and kept for the next use (finalised with the
+// database); a Transaction rolls back unless committed.
 #pragma once
 
 #include <sqlite3.h>
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace chainlab::registry {
 
 struct DatabaseCloser {
   void operator()(sqlite3 *db) const noexcept { sqlite3_close(db); }
-};
-struct StatementFinalizer {
-  void operator()(sqlite3_stmt *statement) const noexcept {
-    sqlite3_finalize(statement);
-  }
 };
 
 // Times are stored as whole seconds since the epoch (UTC).
@@ -37,24 +36,48 @@ public:
   // open creates the file if needed, in WAL mode with a busy timeout so a
   // CA's operator commands and its server can share it.
   explicit Database(const std::string &path);
+  ~Database(); // finalises the kept statements, then closes
+  Database(const Database &) = delete;
+  Database &operator=(const Database &) = delete;
   void execute(const std::string &sql);
   // add_column adds |column| (with its type and default) to |table| unless
   // an earlier version of the schema already has it.
   void add_column(const std::string &table, const std::string &column,
                   const std::string &definition);
-  Statement prepare(const std::string &sql);
+  // prepare hands out the kept statement for |sql| when it is free (reset,
+  // no bindings), else compiles one; it goes back when the Statement ends.
+  Statement prepare(std::string_view sql);
   // changes is the number of rows the last statement modified.
   int changes() const { return sqlite3_changes(db_.get()); }
   const std::string &path() const { return path_; }
 
+  static constexpr std::size_t kKeptStatements = 256;
+
 private:
   friend class Statement;
+  struct SqlHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  };
+  // A kept statement, idle or handed out; its SQL text is the map's key.
+  struct Kept {
+    sqlite3_stmt *statement = nullptr;
+    bool handed_out = false;
+  };
+  void give_back(Kept *kept) noexcept;
+
   std::unique_ptr<sqlite3, DatabaseCloser> db_;
   std::string path_;
+  std::mutex kept_mutex_; // a connection may serve several threads
+  std::unordered_map<std::string, Kept, SqlHash, std::equal_to<>> kept_;
 };
 
 class Statement {
 public:
+  ~Statement();
+  Statement(Statement &&other) noexcept;
+  Statement &operator=(Statement &&) = delete;
+
   Statement &bind(int index, const std::string &text);
   Statement &bind(int index, std::int64_t number);
   Statement &bind_null(int index);
@@ -73,9 +96,10 @@ public:
 
 private:
   friend class Database;
-  Statement(Database &db, sqlite3_stmt *statement);
+  Statement(Database &db, sqlite3_stmt *statement, Database::Kept *kept);
   Database &db_;
-  std::unique_ptr<sqlite3_stmt, StatementFinalizer> statement_;
+  sqlite3_stmt *statement_ = nullptr;
+  Database::Kept *kept_ = nullptr; // null: compiled for this use only
 };
 
 class Transaction {
