@@ -1,5 +1,6 @@
 #include "hub/service_api.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <future>
 #include <map>
@@ -267,6 +268,12 @@ void handle_service_request(ServiceContext &context, const HttpRequest &request,
     return respond(std::move(*file));
   if (parts.size() < 3 || parts[0] != "hubs")
     return respond(error_response(Error(Reason::not_found, "unknown path")));
+  for (const auto &part : parts) // names are text: no NUL, line break or other control
+    if (std::any_of(part.begin(), part.end(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+      return respond(error_response(Error(
+          Reason::malformed_request, "the path holds a control character (percent-encoded); "
+                                     "names and IDs are text")));
   const std::string &hub = parts[1];
   // Unknown hub and wrong token answer alike, so tokens reveal nothing.
   if (!context.registry.authorise(hub, api::bearer_token(request)))

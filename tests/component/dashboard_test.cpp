@@ -112,6 +112,18 @@ TEST_F(Dashboard, EventsComeAfterTheCursorAsServerSentEvents) {
   EXPECT_NE(next.body.find("<img src=x onerror=alert(1)>"), std::string::npos); // data, as JSON text
 }
 
+TEST_F(Dashboard, PathSegmentsArePercentDecodedButHoldNoControlCharacters) {
+  auto decoded = get("/hubs/classroom/certificates/Evil%3Cscript%3E%20x");
+  EXPECT_EQ(decoded.status, 404);
+  EXPECT_NE(decoded.body.find("Evil<script> x"), std::string::npos) << decoded.body;
+  for (const char *bad : {"/hubs/classroom/certificates/a%00b", "/hubs/classroom/devices/a%0Ab",
+                          "/hubs/classroom/devices/%7F"}) {
+    auto refused = get(bad);
+    EXPECT_EQ(refused.status, 400) << bad;
+    EXPECT_EQ(refused.header("X-Chainlab-Reason"), "malformed_request") << bad;
+  }
+}
+
 TEST(FeedCursor, ReadsOnlyTwoNonNegativeNumbers) {
   EXPECT_EQ(hub::parse_cursor("12:34").event, 12);
   EXPECT_EQ(hub::parse_cursor("12:34").telemetry, 34);
