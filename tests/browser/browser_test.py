@@ -14,6 +14,7 @@ usage: browser_test.py BIN_DIR SCENARIOS_DIR THIS_DIR
 CHAINLAB_SCREENSHOTS=DIR saves report.png and dashboard.png there.
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -181,5 +182,8 @@ def test_live_page():
             run.process.kill()
 
 
-test_report()
-test_live_page()
+try:
+    test_report()
+    test_live_page()
+finally:
+    shutil.rmtree(work, ignore_errors=True)
