@@ -114,21 +114,12 @@ public:
   void write(std::ostream &out) {
     out << "<h2>Trust tree</h2>\n<div class=\"tree\"><ul>\n";
     for (const auto &cert : run_.certificates)
-      if (!has_issuer_here(cert))
+      if (cert.issuer_actor.empty())
         write_node(out, cert, 0);
     out << "</ul></div>\n";
   }
 
 private:
-  bool has_issuer_here(const CertificateFacts &cert) const {
-    if (cert.issuer == cert.subject)
-      return false;
-    for (const auto &other : run_.certificates)
-      if (other.subject == cert.issuer && !other.path_len.empty())
-        return true;
-    return false;
-  }
-
   void write_node(std::ostream &out, const CertificateFacts &cert, int depth) {
     bool attacker = attackers_.count(cert.actor) > 0;
     out << "<li><div class=\"cert" << (attacker ? " attacker" : "") << "\"><b>"
@@ -144,7 +135,7 @@ private:
     if (!cert.path_len.empty() && depth < 16) {
       std::ostringstream children;
       for (const auto &child : run_.certificates)
-        if (child.issuer == cert.subject && child.subject != cert.subject)
+        if (child.issuer_actor == cert.actor)
           write_node(children, child, depth + 1);
       if (!children.str().empty())
         out << "<ul>\n" << children.str() << "</ul>";

@@ -51,6 +51,29 @@ std::string key_location(const ActorState &actor) {
   return actor.spec->backend;
 }
 
+CertificateFacts describe(const ActorState &actor, X509 *cert) {
+  CertificateFacts facts;
+  facts.actor = actor.spec->id;
+  facts.role = actor.spec->role;
+  facts.subject = pki::subject_text(cert);
+  facts.issuer = pki::issuer_text(cert);
+  facts.serial = pki::serial_hex(cert);
+  facts.not_before = pki::format_time(pki::not_before(cert));
+  facts.not_after = pki::format_time(pki::not_after(cert));
+  if (pki::is_ca(cert)) {
+    auto path_len = pki::path_len(cert);
+    facts.path_len = path_len ? std::to_string(*path_len) : "unlimited";
+  }
+  facts.key_location = key_location(actor);
+  return facts;
+}
+
+bool signed_by(X509 *child, X509 *parent) {
+  EVP_PKEY *key = X509_get0_pubkey(parent);
+  return pki::is_ca(parent) && X509_check_issued(parent, child) == X509_V_OK && key &&
+         X509_verify(child, key) == 1;
+}
+
 } // namespace
 
 std::vector<Participant> participants_of(const Scenario &scenario) {
@@ -86,29 +109,25 @@ void add_server_narration(std::vector<Interaction> &interactions, std::size_t fi
   }
 }
 
-std::optional<CertificateFacts> certificate_facts(const ActorState &actor) {
-  std::string path = actor.dir + "/certificate.pem";
-  if (actor.spec->role == "hub" || !std::filesystem::exists(path))
-    return std::nullopt;
-  try {
-    auto cert = pki::parse_certificate(pki::read_file(path), path);
-    CertificateFacts facts;
-    facts.actor = actor.spec->id;
-    facts.role = actor.spec->role;
-    facts.subject = pki::subject_text(cert.get());
-    facts.issuer = pki::issuer_text(cert.get());
-    facts.serial = pki::serial_hex(cert.get());
-    facts.not_before = pki::format_time(pki::not_before(cert.get()));
-    facts.not_after = pki::format_time(pki::not_after(cert.get()));
-    if (pki::is_ca(cert.get())) {
-      auto path_len = pki::path_len(cert.get());
-      facts.path_len = path_len ? std::to_string(*path_len) : "unlimited";
+std::vector<CertificateFacts> certificate_tree(const std::vector<const ActorState *> &actors) {
+  std::vector<CertificateFacts> facts;
+  std::vector<ossl::Ptr<X509>> certificates;
+  for (const ActorState *actor : actors) {
+    std::string path = actor->dir + "/certificate.pem";
+    if (actor->spec->role == "hub" || !std::filesystem::exists(path))
+      continue;
+    try {
+      certificates.push_back(pki::parse_certificate(pki::read_file(path), path));
+    } catch (const Error &) { // a forged or broken file: the report leaves it out
+      continue;
     }
-    facts.key_location = key_location(actor);
-    return facts;
-  } catch (const Error &) { // a forged or broken file: the report leaves it out
-    return std::nullopt;
+    facts.push_back(describe(*actor, certificates.back().get()));
   }
+  for (std::size_t child = 0; child < facts.size(); ++child)
+    for (std::size_t parent = 0; parent < facts.size(); ++parent)
+      if (parent != child && signed_by(certificates[child].get(), certificates[parent].get()))
+        facts[child].issuer_actor = facts[parent].actor;
+  return facts;
 }
 
 HubRecord hub_record(RunContext &run, ActorState &hub, const std::string &name) {

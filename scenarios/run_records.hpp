@@ -23,8 +23,10 @@ std::vector<Participant> participants_of(const Scenario &scenario);
 void add_server_narration(std::vector<Interaction> &interactions, std::size_t first,
                           const std::map<std::string, std::string> &said);
 
-// certificate_facts: the actor's current certificate, if it has one.
-std::optional<CertificateFacts> certificate_facts(const ActorState &actor);
+// certificate_tree: each actor's current certificate (actors without one,
+// or with a broken one, are left out), each linked to the actor whose key
+// signed it, checked by signature: two CAs may share a subject name.
+std::vector<CertificateFacts> certificate_tree(const std::vector<const ActorState *> &actors);
 
 // hub_record: the refusals hub |name| recorded, read through its API.
 HubRecord hub_record(RunContext &run, ActorState &hub, const std::string &name);

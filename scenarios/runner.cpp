@@ -137,13 +137,16 @@ private:
   // collect_records keeps each actor's certificate and each hub's refusals
   // for the reports, while the servers still run.
   void collect_records() {
+    std::vector<const ActorState *> set_up;
+    for (const auto &spec : scenario_.actors)
+      if (auto found = actors_.find(spec.id); found != actors_.end())
+        set_up.push_back(&found->second);
+    result_.certificates = certificate_tree(set_up);
     for (const auto &spec : scenario_.actors) {
       auto found = actors_.find(spec.id);
       if (found == actors_.end())
         continue;
       ActorState &state = found->second;
-      if (auto facts = certificate_facts(state))
-        result_.certificates.push_back(std::move(*facts));
       if (spec.role != "hub" || !state.api_port)
         continue;
       for (const auto &name : spec.hubs) {

@@ -33,6 +33,7 @@ struct CertificateFacts {
   std::string subject, issuer, serial, not_before, not_after;
   std::string path_len;     // "unlimited", a number, or "" for an end entity
   std::string key_location; // where the private key lives
+  std::string issuer_actor = ""; // the actor whose key signed it; "" for a root or a stranger
 };
 
 struct HubEvent {

@@ -139,6 +139,33 @@ TEST(HtmlReport, FoldsTheTranscriptByActor) {
   EXPECT_EQ(folded[2].first, "Company-X");
 }
 
+TEST(HtmlReport, TheTrustTreeFollowsSignaturesNotNames) {
+  RunResult run;
+  auto cert = [](const char *actor, const char *subject, const char *issuer, const char *path_len,
+                 const char *issuer_actor) {
+    CertificateFacts facts{actor, "x", subject, issuer, "01", "a", "b", path_len, "token"};
+    facts.issuer_actor = issuer_actor;
+    return facts;
+  };
+  run.certificates = {cert("company-x", "CN=Company-X", "CN=Company-X", "unlimited", ""),
+                      cert("factory-y", "CN=Factory-Y", "CN=Company-X", "1", "company-x"),
+                      cert("rogue", "CN=Factory-Y", "CN=Factory-Y", "unlimited", ""),
+                      cert("widget-real", "CN=widget-real", "CN=Factory-Y", "", "factory-y"),
+                      cert("widget-rogue", "CN=widget-rogue", "CN=Factory-Y", "", "rogue")};
+  std::string page = html_report(run, "");
+  auto section = [&](const char *from, const char *to) {
+    size_t start = page.find(from);
+    return page.substr(start, page.find(to, start) - start);
+  };
+  // Each device once, under the CA whose key signed it.
+  std::string real = section("(x factory-y)", "(x rogue)");
+  EXPECT_NE(real.find("CN=widget-real"), std::string::npos);
+  EXPECT_EQ(real.find("CN=widget-rogue"), std::string::npos);
+  std::string rogue = section("(x rogue)", "</div>\n<h2>");
+  EXPECT_NE(rogue.find("CN=widget-rogue"), std::string::npos);
+  EXPECT_EQ(rogue.find("CN=widget-real"), std::string::npos);
+}
+
 TEST(HtmlReport, RecordedTextIsNeverMarkupAndOnlyItsOwnScriptsMayRun) {
   RunResult run;
   run.scenario = "x<script>alert(1)</script>";
