@@ -103,7 +103,7 @@ void dashboard_state(Call &call) {
   for (const auto &device : registry.query_devices(call.hub, {}))
     devices.push_back(device_json(device));
   for (const auto &rule : registry.disabled_intermediates(call.hub))
-    disabled.push_back(rule.subject);
+    disabled.push_back({{"subject", rule.subject}, {"key", rule.key_fingerprint}});
   std::map<std::string, long> refusals;
   FeedCursor cursor{0, registry.last_telemetry_id()};
   for (const auto &event : registry.events(call.hub)) {

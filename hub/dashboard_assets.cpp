@@ -76,27 +76,37 @@ const char *const kDashboardScript = R"js('use strict';
   }
 
   // The tree: each device's chain, root first, under the CA it ends at.
+  // Intermediates are told apart by key as well as name: a rogue CA may
+  // copy a name, never a key.
   function renderTree(state) {
-    var disabled = new Set(state.disabledIntermediates || []);
+    var rules = state.disabledIntermediates || [];
+    function disabled(subject, key) {
+      return rules.some(function (rule) { return rule.subject === subject && (!rule.key || rule.key === key); });
+    }
     var roots = new Map();
-    function node(map, subject, kind, statusText, bad) {
-      if (!map.has(subject)) map.set(subject, {subject: subject, kind: kind, status: statusText,
-                                               bad: bad, children: new Map(), devices: []});
-      return map.get(subject);
+    function node(map, id, subject, kind, statusText, bad) {
+      if (!map.has(id)) map.set(id, {subject: subject, kind: kind, status: statusText,
+                                     bad: bad, children: new Map(), devices: []});
+      return map.get(id);
     }
     (state.cas || []).forEach(function (ca) {
       var text = ca.status + (ca.enabled ? '' : ', disabled') + ' (as "' + ca.name + '")';
-      node(roots, ca.subject, 'ca', text, ca.status !== 'Verified' || !ca.enabled);
+      node(roots, ca.subject, ca.subject, 'ca', text, ca.status !== 'Verified' || !ca.enabled);
     });
     var subjectOf = new Map((state.cas || []).map(function (ca) { return [ca.name, ca.subject]; }));
     (state.devices || []).forEach(function (device) {
       var chain = String(device.chain || '').split(' <- ').reverse();
+      var keys = String(device.chainKeys || '').split(' <- ').reverse();
       var verifiedAt = chain.indexOf(subjectOf.get(device.ca)); // a bought root sits above it
-      if (verifiedAt > 0) chain = chain.slice(verifiedAt);
-      var at = node(roots, chain[0] || '(no chain)', 'ca', 'not registered', true);
-      chain.slice(1, -1).forEach(function (subject) {
-        at = node(at.children, subject, 'intermediate',
-                  disabled.has(subject) ? 'disabled' : 'seen', disabled.has(subject));
+      if (verifiedAt > 0) {
+        chain = chain.slice(verifiedAt);
+        keys = keys.slice(verifiedAt);
+      }
+      var root = chain[0] || '(no chain)';
+      var at = node(roots, root, root, 'ca', 'not registered', true);
+      chain.slice(1, -1).forEach(function (subject, i) {
+        var key = keys[i + 1] || '', off = disabled(subject, key);
+        at = node(at.children, subject + '\n' + key, subject, 'intermediate', off ? 'disabled' : 'seen', off);
       });
       at.devices.push(device);
     });

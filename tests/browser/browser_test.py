@@ -6,7 +6,8 @@
 2. The hub's live page during tests/browser/live-class.json, run with
    --pause so that each step starts only when the page has seen the last:
    widget-001 appears under Technician-Z, then the issuer_missing counter
-   goes up, without a reload.
+   goes up, and disabling Technician-Z's group shows both disabled, without
+   a reload.
 3. Markup in a CA's name and in telemetry renders as text, in the live
    page and in that run's report: no script runs, no image is made.
 
@@ -125,6 +126,18 @@ def device_under(driver, subject, device):
         subject, device)
 
 
+def status_of(driver, subject):
+    return driver.execute_script(
+        "var n = Array.from(document.querySelectorAll('#tree li')).find(li => li.dataset.subject === arguments[0]);"
+        "return n ? n.querySelector('.status').textContent : '';", subject)
+
+
+def device_status(driver, device):
+    return driver.execute_script(
+        "var n = Array.from(document.querySelectorAll('#tree li.device')).find(li => li.dataset.device === arguments[0]);"
+        "return n ? n.querySelector('.status').textContent : '';", device)
+
+
 def refusals(driver, reason):
     return driver.execute_script(
         "var row = Array.from(document.querySelectorAll('#refusals tr')).find(r => r.dataset.reason === arguments[0]);"
@@ -165,10 +178,15 @@ def test_live_page():
                  lambda d: MARKUP[1] in d.find_element(By.ID, "events").text)
         wait_for(driver, "the CA with markup in its name, as text",
                  lambda d: MARKUP[0] in d.find_element(By.ID, "tree").text)
+        run.next_step(6)  # the operator disables Technician-Z's group
+        wait_for(driver, "Technician-Z and widget-001 shown disabled",
+                 lambda d: status_of(d, "CN=Technician-Z") == "intermediate: disabled"
+                 and device_status(d, "widget-001").startswith("disabled"))
         assert driver.execute_script("return window.__sameDocument === true"), "the page reloaded"
         no_markup_ran(driver, "live page")
         run.finish()
-        print("ok   live page: widget-001 under Technician-Z, issuer_missing counted, markup shown as text")
+        print("ok   live page: widget-001 under Technician-Z, issuer_missing counted, markup shown as text, "
+              "the disabled group shown disabled")
 
         check_report(driver, report, "issuer_missing")
         text = driver.execute_script("return document.body.textContent")  # folded parts too
