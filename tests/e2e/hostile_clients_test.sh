@@ -92,18 +92,22 @@ hub_serves "oversized requests"
 
 # 5. Eight direct-method calls wait on a device that never answers; another
 #    tenant's API still answers at once.
-timeout 30 mosquitto_sub "${mqtt_args[@]}" -t '$iothub/methods/POST/#' -t 'devices/widget-002/messages/devicebound/#' \
-  >"$work/sub.log" 2>&1 &
+# -d -v and line buffering: the log shows the SUBACK and each method request.
+timeout 30 stdbuf -oL mosquitto_sub -d -v "${mqtt_args[@]}" -t '$iothub/methods/POST/#' \
+  -t 'devices/widget-002/messages/devicebound/#' >"$work/sub.log" 2>&1 &
 sub=$!
 pids+=($sub)
-for _ in $(seq 50); do api_call contoso GET /events | grep -q 'widget-002 connected from' && break; sleep 0.1; done
-sleep 0.3 # the subscription follows CONNECT
+wait_in_sub_log() { # wait_in_sub_log COUNT PATTERN WHAT
+  for _ in $(seq 100); do [ "$(grep -c -- "$2" "$work/sub.log")" -ge "$1" ] && return 0; sleep 0.1; done
+  fail "the device never saw $3: $(tail -3 "$work/sub.log")"
+}
+wait_in_sub_log 1 'received SUBACK' "its SUBACK"
 callers=()
 for i in $(seq 8); do
   api_call contoso POST "/devices/widget-002/methods/reboot?timeout=20" '{}' >/dev/null 2>&1 &
   callers+=($!)
 done
-sleep 0.5
+wait_in_sub_log 8 '^\$iothub/methods/POST/reboot' "eight method requests"
 started=$(date +%s%N)
 hub_serves "eight pending method calls"
 elapsed_ms=$(( ($(date +%s%N) - started) / 1000000 ))

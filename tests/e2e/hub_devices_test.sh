@@ -112,12 +112,19 @@ expect_event contoso device_disabled "widget-001"
 api_call contoso POST /devices/widget-001/enable >/dev/null
 
 # 4. A leaked software key: a second holder connects while the first is on.
+connected_before=$(events contoso | grep -c 'widget-002 connected from')
 timeout 6 mosquitto_sub -h localhost -p "$mqtt" --cafile "$work/hub/hub-ca.pem" \
   --cert "$work/widget-002/fullchain.pem" --key "$work/widget-002/keys/identity-key.key.pem" \
   -i widget-002 -u "localhost:$mqtt/widget-002/?api-version=2021-04-12" \
   -t 'devices/widget-002/messages/devicebound/#' -W 5 >/dev/null 2>&1 &
 sub_pid=$!
-for _ in $(seq 50); do events contoso | grep -q 'widget-002 connected from' && break; sleep 0.1; done
+# Earlier steps already connected widget-002: wait for one more connection.
+first_on=
+for _ in $(seq 50); do
+  [ "$(events contoso | grep -c 'widget-002 connected from')" -gt "$connected_before" ] && { first_on=1; break; }
+  sleep 0.1
+done
+[ -n "$first_on" ] || fail "the first holder of widget-002's key never connected"
 pub widget-002 "$work/widget-002/fullchain.pem" -t devices/widget-002/messages/events/ -m clone >/dev/null
 expect_event contoso duplicate_connection "widget-002"
 kill "$sub_pid" 2>/dev/null || true; wait "$sub_pid" 2>/dev/null || true
