@@ -19,6 +19,7 @@
 #include "hub/trust_store.hpp"
 #include "net/memory_tls.hpp"
 #include "net/tls_context.hpp"
+#include "ossl/ec_key_decoding.hpp"
 #include "pki/inspect.hpp"
 
 namespace chainlab {
@@ -144,6 +145,20 @@ void BM_DeviceHandshake_After_PublishedSnapshot(benchmark::State &state) {
   handshakes(state, published);
 }
 BENCHMARK(BM_DeviceHandshake_After_PublishedSnapshot)->UseRealTime();
+
+// As the hub runs since: certificate keys decoded by OpenSSL's built-in EC
+// method (ossl/ec_key_decoding). It changes the whole process, so it is
+// registered after the two above; run it alone with --benchmark_filter to
+// compare without order effects.
+void BM_DeviceHandshake_After_SnapshotAndBuiltinEcDecoding(benchmark::State &state) {
+  shared_bed(); // its keys first: made as every other variant made them
+  if (auto why = ossl::use_builtin_ec_key_decoding(); !why.empty()) {
+    state.SkipWithError(why.c_str());
+    return;
+  }
+  handshakes(state, published);
+}
+BENCHMARK(BM_DeviceHandshake_After_SnapshotAndBuiltinEcDecoding)->UseRealTime();
 
 // The decision alone, without TLS: what the snapshot saves per handshake.
 void decisions(benchmark::State &state, SnapshotSource source) {

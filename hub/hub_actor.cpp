@@ -16,6 +16,7 @@
 #include "net/descriptors.hpp"
 #include "net/https_server.hpp"
 #include "net/tls_context.hpp"
+#include "ossl/ec_key_decoding.hpp"
 #include "pki/certificate_builder.hpp"
 #include "pki/inspect.hpp"
 
@@ -141,6 +142,10 @@ void serve_hub(const std::string &state_dir, const ServeOptions &options, Narrat
   require_initialised(paths);
   // A hub holds a descriptor per connected device.
   auto descriptors = net::raise_open_file_limit(kWantedDescriptors);
+  // Before any thread starts: each device chain's keys decode without
+  // OpenSSL 3.0's per-key decoder lookup.
+  if (auto why = ossl::use_builtin_ec_key_decoding(); !why.empty())
+    narrator.say("certificate keys decode through OpenSSL's providers (" + why + ")");
   hsm::FileKeyStore keys(paths.keys());
   auto tls_key = keys.load_key(kTlsKey);
   auto server_cert = load_cert(paths.server_cert());

@@ -19,10 +19,10 @@ expect_event() { # expect_event HUB REASON TEXT
   done
   fail "hub $1 recorded no '$2' event mentioning '$3': $(events "$1" | tail -5)"
 }
-enrol_device() { # enrol_device ID BACKEND
+enrol_device() { # enrol_device ID BACKEND [KEY_TYPE]
   local secret
   secret=$("$bin/factory" --state "$work/factory" issue-secret --subject "CN=$1" 2>/dev/null)
-  "$bin/device" --state "$work/$1" init --id "$1" --backend "$2" >/dev/null
+  "$bin/device" --state "$work/$1" init --id "$1" --backend "$2" --key-type "${3:-ec-p256}" >/dev/null
   "$bin/device" --state "$work/$1" enroll --ca-port "$factory_port" \
     --ca-fingerprint "$factory_fp" --secret "$secret" >/dev/null
 }
@@ -145,4 +145,20 @@ for _ in $(seq 100); do [ -s "$work/hub/api.port" ] && break; sleep 0.1; done
 api_call contoso GET /devices | grep -q '"count": 2' || fail "devices lost after SIGKILL"
 api_call contoso GET /devices/widget-002/twin | grep -q '"firmware": "1.2.3"' || fail "twin lost after SIGKILL"
 [ "$(events contoso | wc -l)" -ge "$before" ] || fail "events lost after SIGKILL"
+
+# 6. Every key share, TLS version and device key type a client may offer:
+#    the hub decodes certificate keys with OpenSSL's built-in EC method
+#    (ossl/ec_key_decoding), which must not narrow what it accepts.
+mqtt=$(cat "$work/hub/hubs/contoso.mqtt.port")
+# (TLS 1.2 also needs the hub's P-256 certificate's curve among the groups.)
+for offer in X25519/1.3 X448/1.3 prime256v1/1.3 secp384r1/1.3 secp521r1/1.3 prime256v1/1.2; do
+  python3 "$(dirname "$0")/key_share_client.py" "$mqtt" "$work/hub/hub-ca.pem" \
+    "$work/widget-002/fullchain.pem" "$work/widget-002/keys/identity-key.key.pem" widget-002 \
+    "${offer%/*}" "${offer#*/}" >/dev/null || fail "widget-002 offering only ${offer%/*} over TLS ${offer#*/} was refused"
+done
+for key_type in ec-p384 rsa-2048; do
+  enrol_device "widget-$key_type" file "$key_type"
+  "$bin/device" --state "$work/widget-$key_type" connect --hub-port "$mqtt" --hub-fingerprint "$hub_fp" \
+    >/dev/null || fail "a device with an $key_type key could not connect"
+done
 echo "PASS: devices at the hub"

@@ -18,3 +18,18 @@ def string(s):
 
 def packet(first, body):
     return bytes([first]) + varint(len(body)) + body
+
+
+def read_packet(stream):
+    """One packet from a file-like stream: (first byte, body)."""
+    first = stream.read(1)
+    if not first:
+        raise EOFError
+    length, shift = 0, 0
+    while True:
+        byte = stream.read(1)[0]
+        length |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            break
+    return first[0], stream.read(length) if length else b""

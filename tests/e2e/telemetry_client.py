@@ -10,21 +10,7 @@ import socket
 import ssl
 import sys
 
-from mqtt_wire import packet, string
-
-
-def read_packet(stream):
-    first = stream.read(1)
-    if not first:
-        raise EOFError
-    length, shift = 0, 0
-    while True:
-        byte = stream.read(1)[0]
-        length |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            break
-    return first[0], stream.read(length) if length else b""
+from mqtt_wire import packet, read_packet, string
 
 
 def main():

@@ -13,11 +13,13 @@ namespace chainlab::hsm {
 ossl::Ptr<EVP_PKEY> generate_software_key(KeyType type) {
   EVP_PKEY *key = nullptr;
   switch (type) {
+  // OpenSSL's own curve names: the NIST aliases ("P-256") are unknown to
+  // its built-in EC method, which ossl/ec_key_decoding puts in charge.
   case KeyType::ec_p256:
-    key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+    key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "prime256v1");
     break;
   case KeyType::ec_p384:
-    key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384");
+    key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "secp384r1");
     break;
   case KeyType::rsa_2048:
     key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t(2048));

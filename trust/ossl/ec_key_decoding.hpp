@@ -1,0 +1,25 @@
+// ossl/ec_key_decoding.hpp: decode the P-256 keys in certificates without a
+// provider-decoder lookup per key.
+//
+// OpenSSL 3.0 decodes each certificate's public key with
+// OSSL_DECODER_CTX_new_for_pkey, which enumerates every provider's decoders
+// on each call (3.1 added a cache; 3.0 has none). That lookup is the largest
+// cost of a mutual-TLS handshake above the crypto itself: three times per
+// device chain. OpenSSL 3.0 still takes its built-in (non-provider) decoder
+// when an ENGINE is registered for the key type, "so that engines are not
+// overridden by providers". This installs such an ENGINE whose EC method is
+// a copy of OpenSSL's own built-in one: the same code decodes and verifies,
+// without the lookup. Provided keys (the server's own key, X25519 shares)
+// are untouched: OpenSSL never routes them through an ENGINE.
+#pragma once
+
+#include <string>
+
+namespace chainlab::ossl {
+
+// Process-wide and idempotent; call before starting threads. Returns an
+// empty string on success, else why it could not (the process then keeps
+// OpenSSL's default, slower path, which is equally correct).
+std::string use_builtin_ec_key_decoding();
+
+} // namespace chainlab::ossl
