@@ -17,7 +17,9 @@ registry::EventRecord event(const std::string &hub, const std::string &kind,
 void GatewayServices::record_event(const std::string &hub, const std::string &kind,
                                    const std::string &reason, const std::string &subject,
                                    const std::string &detail) {
-  registry_.add_event({0, hub, now(), kind, reason, subject, detail});
+  // Nothing waits on these being on disk: they go in the next batch, not
+  // in a commit (and an fsync) of their own on an I/O thread.
+  registry_.add_event_later({0, hub, now(), kind, reason, subject, detail});
   if (reason.empty())
     narrator_.say("[" + hub + "] " + detail);
   else

@@ -321,8 +321,8 @@ void HubRegistry::write_deferred_events_locked() {
   batch.swap(deferred_);
   if (dropped_ > 0) {
     EventRecord summary = batch.back();
-    summary.kind = "refusals_not_itemised";
-    summary.detail = std::to_string(dropped_) + " more refusals arrived while " +
+    summary.kind = "events_not_itemised";
+    summary.detail = std::to_string(dropped_) + " more events (refusals, disconnections) arrived while " +
                      std::to_string(kMaxDeferredEvents) +
                      " were waiting to be written; they were counted, not itemised";
     batch.push_back(summary);

@@ -187,9 +187,9 @@ public:
   std::int64_t last_telemetry_id();
 
   std::int64_t add_event(const EventRecord &event);
-  // add_event_later queues |event| (a refusal of an unauthenticated
-  // client: nothing was acknowledged to anyone) for the next batch, so a
-  // flood costs one commit per batch, not one per attempt. Reading events
+  // add_event_later queues |event| (a refusal, a disconnection: nothing
+  // was acknowledged to anyone) for the next batch, so a flood costs one
+  // commit per batch, not one per attempt. Reading events
   // flushes first. At most kMaxDeferredEvents wait; past that they are
   // counted and the count is written instead.
   void add_event_later(EventRecord event);
