@@ -620,6 +620,9 @@ std::uint16_t DeviceGateway::listen(const std::string &hub, std::uint16_t port) 
   tenant->native = net::make_server_context(impl_->identity, nullptr);
   SSL_CTX *native = tenant->native.get();
   require_device_certificates(native, verify_device_certificate, impl_.get());
+  // Read whatever the socket holds, not a record header and then its body:
+  // a device's handshake flight costs a few read(2) calls, not two a record.
+  SSL_CTX_set_read_ahead(native, 1);
   tenant->acceptor = std::make_unique<tcp::acceptor>(
       impl_->io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   tenant->backoff = std::make_unique<net::AcceptBackoff>(impl_->io.get_executor());
