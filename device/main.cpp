@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "core/error.hpp"
+#include "ossl/ec_key_decoding.hpp"
 #include "pki/encoding.hpp"
 #include "pki/inspect.hpp"
 
@@ -69,6 +70,10 @@ void add_fleet_commands(CLI::App &app, std::string &state) {
   run->add_option("--server-pid", server_pid, "report this process's CPU and memory");
   run->add_flag("--json", json, "print the report as one JSON object");
   run->callback([&] {
+    // The load generator's own handshakes: as cheap as the hub's, so that
+    // it measures the server rather than itself.
+    if (auto why = ossl::use_builtin_ec_key_decoding(); !why.empty())
+      std::cerr << "fleet: certificate keys decode through OpenSSL's providers (" << why << ")\n";
     options.mode = mode == "hold"        ? device::LoadMode::hold
                    : mode == "telemetry" ? device::LoadMode::telemetry
                                          : device::LoadMode::connect_rate;
