@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """compare_table.py RESULTS.jsonl CORES MOSQUITTO_VERSION: the table
 bench/compare-mosquitto prints, medians of interleaved runs, with
-hub / mosquitto ratios. Lower is better for CPU, memory and latency."""
+hub / mosquitto ratios. Lower is better for CPU, memory and latency.
+The load generator's own CPU (one thread) says which side set the rate:
+near 100% of a core, the generator did."""
 import json
 import statistics
 import sys
@@ -33,12 +35,14 @@ def fmt(value, unit):
 
 METRICS = {
     "connect-rate": [("connects/s", "per_second", ""), ("server CPU per connect", "server_cpu_ms_per_operation", "ms"),
-                     ("p50 latency", "p50_ms", "ms"), ("p99 latency", "p99_ms", "ms")],
+                     ("p50 latency", "p50_ms", "ms"), ("p99 latency", "p99_ms", "ms"),
+                     ("load generator CPU (1 thread)", "generator_cpu_percent", "%")],
     "hold": [("memory per held connection", "server_bytes_per_held_connection", "KiB"),
              ("server RSS while holding", "server_rss_bytes", "MiB"),
              ("connects/s while connecting", "connects_per_second", "")],
     "telemetry": [("QoS 1 messages/s", "per_second", ""), ("server CPU per message", "server_cpu_ms_per_operation", "ms"),
-                  ("p50 PUBACK latency", "p50_ms", "ms"), ("p99 PUBACK latency", "p99_ms", "ms")],
+                  ("p50 PUBACK latency", "p50_ms", "ms"), ("p99 PUBACK latency", "p99_ms", "ms"),
+                  ("load generator CPU (1 thread)", "generator_cpu_percent", "%")],
 }
 
 print(f"\nchainlab hub against {sys.argv[3]} on {sys.argv[2]} cores, medians of interleaved runs")

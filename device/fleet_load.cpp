@@ -14,6 +14,8 @@
 #include <iomanip>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "mqtt/codec.hpp"
 #include "net/descriptors.hpp"
 #include "net/tls_context.hpp"
@@ -151,6 +153,7 @@ private:
   LoadStats stats_, setup_stats_; // setup: hold/telemetry's connecting phase
   SteadyClock::time_point run_start_, measure_start_, measure_end_, setup_end_;
   std::optional<ProcessSample> server_before_, server_idle_, server_after_;
+  std::optional<ProcessSample> generator_before_, generator_after_; // this process
   std::size_t held_at_end_ = 0;
   std::size_t last_reported_ = 0;
   bool last_was_setup_ = true;
@@ -385,6 +388,7 @@ void Load::begin_measuring() {
   measure_start_ = SteadyClock::now();
   if (options_.server_pid)
     server_before_ = sample_process(*options_.server_pid);
+  generator_before_ = sample_process(::getpid());
   progress_ << "fleet: measuring " << mode_name(options_.mode) << " for "
             << options_.duration.count() << " s with " << held_ << " held" << std::endl;
   ender_.expires_after(options_.duration);
@@ -395,6 +399,7 @@ void Load::begin_measuring() {
     held_at_end_ = held_;
     if (options_.server_pid)
       server_after_ = sample_process(*options_.server_pid);
+    generator_after_ = sample_process(::getpid());
     measuring_ = false;
     stopping_ = true;
     reporter_.cancel();
@@ -457,6 +462,11 @@ LoadReport Load::finish() {
       report.connect_seconds > 0 ? double(report.connects) / report.connect_seconds : 0;
   report.connect_p50_ms = setup_stats_.percentile_ms(50);
   report.connect_p99_ms = setup_stats_.percentile_ms(99);
+  if (generator_before_ && generator_after_ && report.operations) {
+    double cpu = generator_after_->cpu_seconds - generator_before_->cpu_seconds;
+    report.generator_cpu_ms_per_operation = cpu * 1000 / double(report.operations);
+    report.generator_cpu_percent = report.seconds > 0 ? cpu * 100 / report.seconds : 0;
+  }
   if (server_before_ && server_after_) {
     double cpu = server_after_->cpu_seconds - server_before_->cpu_seconds;
     if (report.operations)
@@ -500,6 +510,10 @@ void print_report(const LoadReport &report, std::ostream &out) {
     out << "server CPU: " << *report.server_cpu_ms_per_operation << " ms per "
         << (report.mode == "telemetry" ? "message" : "connect") << " ("
         << std::setprecision(0) << *report.server_cpu_percent << "% of a core)\n";
+  if (report.generator_cpu_ms_per_operation)
+    out << "load generator CPU: " << *report.generator_cpu_ms_per_operation << " ms per "
+        << (report.mode == "telemetry" ? "message" : "connect") << " (" << std::setprecision(0)
+        << *report.generator_cpu_percent << "% of a core, one thread)\n" << std::setprecision(3);
   if (report.server_rss_bytes)
     out << "server RSS: " << megabytes(*report.server_rss_bytes) << "\n";
   if (report.server_bytes_per_held_connection)
@@ -526,6 +540,10 @@ std::string report_json(const LoadReport &report) {
     out["server_cpu_ms_per_operation"] = *report.server_cpu_ms_per_operation;
   if (report.server_cpu_percent)
     out["server_cpu_percent"] = *report.server_cpu_percent;
+  if (report.generator_cpu_ms_per_operation) {
+    out["generator_cpu_ms_per_operation"] = *report.generator_cpu_ms_per_operation;
+    out["generator_cpu_percent"] = *report.generator_cpu_percent;
+  }
   if (report.server_rss_bytes)
     out["server_rss_bytes"] = *report.server_rss_bytes;
   if (report.server_bytes_per_held_connection)

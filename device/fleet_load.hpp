@@ -54,6 +54,10 @@ struct LoadReport {
   std::optional<double> server_cpu_percent;
   std::optional<std::uint64_t> server_rss_bytes;
   std::optional<double> server_bytes_per_held_connection;
+  // This process's own CPU in the window: one thread, so near 100% of a
+  // core means the generator, not the server, set the rate.
+  std::optional<double> generator_cpu_ms_per_operation;
+  std::optional<double> generator_cpu_percent;
 };
 
 // run_load runs one measurement and prints a progress line every

@@ -29,8 +29,9 @@ check() { # check REPORT PYTHON-CONDITION WHAT
     fail "$3: $1"
 }
 report=$(run --mode connect-rate --in-flight 4)
-check "$report" 'r["operations"] > 0 and not r["failures"] and r["server_cpu_ms_per_operation"] > 0' \
-  "connect-rate measured nothing, or failed"
+check "$report" 'r["operations"] > 0 and not r["failures"] and r["server_cpu_ms_per_operation"] > 0
+  and r["generator_cpu_ms_per_operation"] > 0 and 0 < r["generator_cpu_percent"] <= 110' \
+  "connect-rate measured nothing, failed, or did not report its own CPU"
 report=$(run --mode hold --devices 24 --in-flight 8)
 check "$report" 'r["held"] == 24 and r["connects"] == 24 and r["server_rss_bytes"] > 0' \
   "hold did not keep the 24 devices"
