@@ -5,6 +5,7 @@
 #include <openssl/engine.h>
 #include <openssl/evp.h>
 
+#include <iterator>
 #include <mutex>
 
 #include "ossl/errors.hpp"
@@ -12,16 +13,40 @@
 namespace chainlab::ossl {
 namespace {
 
-const int kEcNids[] = {EVP_PKEY_EC, 0};
-EVP_PKEY_METHOD *builtin_ec_method = nullptr; // lives as long as the process
+const int kEcNids[] = {EVP_PKEY_EC};
+// Both live as long as the process, held here so that they stay reachable.
+EVP_PKEY_METHOD *builtin_ec_method = nullptr;
+ENGINE *builtin_ec_engine = nullptr;
 
+// An ENGINE's key-method callback: asked without |method|, it lists its
+// key types and returns how many; else it hands out the method for |nid|.
 int ec_methods(ENGINE *, EVP_PKEY_METHOD **method, const int **nids, int nid) {
   if (method == nullptr) {
     *nids = kEcNids;
-    return 1;
+    return int(std::size(kEcNids));
   }
   *method = nid == EVP_PKEY_EC ? builtin_ec_method : nullptr;
   return *method != nullptr ? 1 : 0;
+}
+
+std::string register_engine() {
+  ENGINE *engine = ENGINE_new();
+  if (engine == nullptr)
+    return "cannot allocate an ENGINE";
+  bool set = ENGINE_set_id(engine, "chainlab-builtin-ec") == 1 &&
+             ENGINE_set_name(engine, "OpenSSL's built-in EC key method") == 1 &&
+             ENGINE_set_pkey_meths(engine, ec_methods) == 1;
+  bool initialised = set && ENGINE_init(engine) == 1;
+  bool registered = initialised && ENGINE_register_pkey_meths(engine) == 1;
+  if (registered) {
+    builtin_ec_engine = engine; // with ENGINE_new's and ENGINE_init's references
+    return {};
+  }
+  std::string why = "cannot register the EC ENGINE: " + drain_errors();
+  if (initialised)
+    ENGINE_finish(engine);
+  ENGINE_free(engine);
+  return why;
 }
 
 std::string install() {
@@ -32,20 +57,12 @@ std::string install() {
   if (builtin_ec_method == nullptr)
     return "cannot allocate an EC key method";
   EVP_PKEY_meth_copy(builtin_ec_method, builtin);
-  // The ENGINE keeps its structural and functional references for the
-  // process's life: OpenSSL's own clean-up at exit releases the table.
-  ENGINE *engine = ENGINE_new();
-  if (engine == nullptr || ENGINE_set_id(engine, "chainlab-builtin-ec") != 1 ||
-      ENGINE_set_name(engine, "OpenSSL's built-in EC key method, without decoder lookups") != 1 ||
-      ENGINE_set_pkey_meths(engine, ec_methods) != 1 || ENGINE_init(engine) != 1 ||
-      ENGINE_register_pkey_meths(engine) != 1) {
-    auto why = drain_errors();
-    if (engine != nullptr)
-      ENGINE_free(engine);
-    return "cannot register the EC ENGINE: " + why;
+  auto why = register_engine();
+  if (!why.empty()) {
+    EVP_PKEY_meth_free(builtin_ec_method);
+    builtin_ec_method = nullptr;
   }
-  ENGINE_free(engine); // drops the structural reference; ENGINE_init's stays
-  return {};
+  return why;
 }
 
 } // namespace

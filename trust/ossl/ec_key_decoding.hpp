@@ -6,8 +6,8 @@
 // on each call (3.1 added a cache; 3.0 has none). That lookup is the largest
 // cost of a mutual-TLS handshake above the crypto itself: three times per
 // device chain. OpenSSL 3.0 still takes its built-in (non-provider) decoder
-// when an ENGINE is registered for the key type, "so that engines are not
-// overridden by providers". This installs such an ENGINE whose EC method is
+// when an ENGINE is registered for the key type (it lets ENGINEs win over
+// providers). This installs such an ENGINE whose EC method is
 // a copy of OpenSSL's own built-in one: the same code decodes and verifies,
 // without the lookup. Provided keys (the server's own key, X25519 shares)
 // are untouched: OpenSSL never routes them through an ENGINE.
