@@ -218,5 +218,33 @@ TEST(ChainValidator, TheCacheNeverAcceptsWhatTheFullPathRefuses) {
   EXPECT_EQ(lapsed.error().reason(), Reason::cert_expired);
 }
 
+// A certificate whose key does not decode (a P-256 point off the curve),
+// validly signed by its CA: refused with a reason, never a crash. Found by
+// the device_chain fuzz target: the explanation read the missing key.
+TEST(ChainValidation, LeafWhoseKeyDoesNotDecodeIsRefusedWithAReason) {
+  TestCa company = testing::make_root("CN=Company-X");
+  auto key = testing::make_key();
+  auto device = issue(company, pki::Profile::device, "CN=widget-001", key.get());
+  std::vector<unsigned char> off_curve(65, 0x01);
+  off_curve[0] = 0x04; // uncompressed point, coordinates not on P-256
+  auto *point = static_cast<unsigned char *>(OPENSSL_memdup(off_curve.data(), off_curve.size()));
+  ASSERT_EQ(X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(device.get()),
+                                   OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT,
+                                   OBJ_nid2obj(NID_X9_62_prime256v1), point, int(off_curve.size())),
+            1);
+  ASSERT_GT(X509_sign(device.get(), company.key.get(), EVP_sha256()), 0);
+  auto der = pki::to_der(device.get()); // a fresh parse, as a TLS peer's would be
+  auto parsed = pki::parse_certificates(std::string_view(der), "test");
+  ASSERT_EQ(parsed.size(), 1u);
+  EXPECT_EQ(X509_get0_pubkey(parsed[0].get()), nullptr);
+  std::vector<pki::TrustAnchor> anchors;
+  anchors.push_back({"company-x", ossl::up_ref(company.certificate.get()), true, true});
+  auto result = pki::validate_device_chain(parsed[0].get(), {}, anchors,
+                                            std::chrono::system_clock::now());
+  ASSERT_FALSE(result);
+  EXPECT_NE(std::string(result.error().what()).find("no key that decodes"), std::string::npos)
+      << result.error().what();
+}
+
 } // namespace
 } // namespace chainlab

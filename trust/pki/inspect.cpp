@@ -177,6 +177,8 @@ ossl::Ptr<X509_NAME> parse_subject(std::string_view text) {
 }
 
 std::string describe_key(EVP_PKEY *key) {
+  if (key == nullptr) // OpenSSL could not decode the certificate's key
+    return "no key that decodes";
   int id = EVP_PKEY_get_base_id(key);
   if (id == EVP_PKEY_EC) {
     char curve[64] = {};

@@ -35,7 +35,8 @@ std::optional<std::string> common_name(const X509_NAME *name);
 // with a backslash) into a name. Throws Error(config_invalid) on bad text.
 ossl::Ptr<X509_NAME> parse_subject(std::string_view text);
 
-// describe_key names the algorithm and size: "EC P-256", "RSA 2048".
+// describe_key names the algorithm and size: "EC P-256", "RSA 2048";
+// a null |key| (a certificate whose key did not decode) is said so.
 std::string describe_key(EVP_PKEY *key);
 std::string serial_hex(X509 *cert);
 
