@@ -234,7 +234,10 @@ void Session::on_handshake(boost::system::error_code error) {
 }
 
 void Session::send(const mqtt::Packet &packet) {
-  writes_.push_back(mqtt::encode(packet));
+  auto bytes = mqtt::encode(packet);
+  if (!bytes)
+    return fail(bytes.error().detail());
+  writes_.push_back(std::move(bytes.value()));
   if (writes_.size() == 1)
     do_write();
 }

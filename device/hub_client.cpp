@@ -32,7 +32,7 @@ HubClient::HubClient(const std::string &state_dir, HubEndpoint endpoint, Narrato
 HubClient::~HubClient() = default;
 
 void HubClient::write(const mqtt::Packet &packet) {
-  connection_->write(mqtt::encode(packet));
+  connection_->write(mqtt::encode(packet).take_or_throw());
   last_write_ = std::chrono::steady_clock::now();
 }
 

@@ -17,8 +17,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
   }
   if (!first)
     return 0;
-  std::vector<std::uint8_t> encoded = mqtt::encode(first.value());
-  Result<mqtt::Packet> second = mqtt::decode(encoded);
+  auto encoded = mqtt::encode(first.value());
+  fuzz::require(bool(encoded), "a decoded packet does not encode");
+  Result<mqtt::Packet> second = mqtt::decode(encoded.value());
   fuzz::require(bool(second), "a decoded packet re-encodes to bytes that do not decode");
   fuzz::require(second.value() == first.value(), "decode(encode(packet)) differs from packet");
 

@@ -373,7 +373,12 @@ private:
       closing_ = true;
       return finish(); // the write in flight fails and nothing more is sent
     }
-    writes_.push_back(mqtt::encode(packet));
+    auto bytes = mqtt::encode(packet);
+    if (!bytes) { // built from what a device or an operator sent: say so, send nothing
+      gateway_.services.record_refusal(identity(), bytes.error());
+      return;
+    }
+    writes_.push_back(std::move(bytes.value()));
     if (writes_.size() == 1)
       do_write();
   }
@@ -657,12 +662,16 @@ Result<bool> DeviceGateway::send_cloud_to_device(const std::string &hub,
                                                  const std::string &device_id,
                                                  const std::string &properties,
                                                  const std::string &payload) {
+  if (auto problem = c2d_properties_problem(device_id, properties))
+    return *problem;
   return impl_->deliver_or_queue(hub + "/" + device_id, {properties, payload});
 }
 
 void DeviceGateway::invoke_method(const std::string &hub, const std::string &device_id,
                                   const std::string &method, const std::string &payload,
                                   std::chrono::milliseconds timeout, MethodDone done) {
+  if (auto problem = method_name_problem(method))
+    return done(*problem);
   auto live = impl_->live(hub + "/" + device_id);
   if (!live)
     return done(Error(Reason::not_found, "device " + device_id + " is not connected to hub " + hub));

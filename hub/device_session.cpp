@@ -221,7 +221,7 @@ SessionOutput DeviceSession::on_subscribe(const mqtt::Subscribe &subscribe) {
 
 std::optional<mqtt::Packet> DeviceSession::cloud_to_device(const std::string &properties,
                                                            const std::string &payload) {
-  std::string topic = "devices/" + identity_.device_id + "/messages/devicebound/" + properties;
+  std::string topic = cloud_to_device_topic(identity_.device_id, properties);
   for (const auto &filter : subscriptions_) {
     if (!mqtt::topic_matches(filter, topic))
       continue;
@@ -236,10 +236,39 @@ std::optional<mqtt::Packet> DeviceSession::cloud_to_device(const std::string &pr
 std::optional<mqtt::Packet> DeviceSession::method_request(const std::string &method,
                                                           const std::string &request_id,
                                                           const std::string &payload) {
-  std::string topic = "$iothub/methods/POST/" + method + "/?$rid=" + request_id;
+  std::string topic = method_request_topic(method, request_id);
   for (const auto &filter : subscriptions_)
     if (mqtt::topic_matches(filter, topic))
       return mqtt::Publish{topic, payload, 0, false, false, 0};
+  return std::nullopt;
+}
+
+std::string cloud_to_device_topic(const std::string &device_id, const std::string &properties) {
+  return "devices/" + device_id + "/messages/devicebound/" + properties;
+}
+
+std::string method_request_topic(const std::string &method, const std::string &request_id) {
+  return "$iothub/methods/POST/" + method + "/?$rid=" + request_id;
+}
+
+std::optional<Error> c2d_properties_problem(const std::string &device_id,
+                                            const std::string &properties) {
+  if (auto problem = mqtt::topic_name_problem(cloud_to_device_topic(device_id, properties)))
+    return Error(Reason::malformed_request,
+                 "properties \"" + properties.substr(0, 200) + "\" cannot go to device " +
+                     device_id + ": the message's topic name " + *problem);
+  return std::nullopt;
+}
+
+std::optional<Error> method_name_problem(const std::string &method) {
+  if (method.empty() || method.find_first_of("/?") != std::string::npos)
+    return Error(Reason::malformed_request, "method name \"" + method.substr(0, 200) +
+                                                "\" must be one non-empty topic level "
+                                                "(no / or ?)");
+  if (auto problem = mqtt::topic_name_problem(method_request_topic(method, "1")))
+    return Error(Reason::malformed_request,
+                 "method name \"" + method.substr(0, 200) + "\": the request's topic name " +
+                     *problem);
   return std::nullopt;
 }
 

@@ -137,6 +137,15 @@ private:
 // parse_username reads "{host}/{deviceId}/?api-version=..." (host may carry
 // a port; extra query parameters are fine) and returns the device ID.
 std::optional<std::string> username_device_id(const std::string &username);
+// The topics the hub publishes to a device, built in one place.
+std::string cloud_to_device_topic(const std::string &device_id, const std::string &properties);
+std::string method_request_topic(const std::string &method, const std::string &request_id);
+// Why an operator's C2D properties or method name cannot go to a device
+// (the topic would be no topic name, or a method name would not be one
+// topic level); nullopt when they can. Checked before anything is queued.
+std::optional<Error> c2d_properties_problem(const std::string &device_id,
+                                            const std::string &properties);
+std::optional<Error> method_name_problem(const std::string &method);
 // normalise_topic turns a leading "%24" (as some SDKs send "$") into "$".
 std::string normalise_topic(const std::string &topic);
 

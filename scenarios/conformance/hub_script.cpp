@@ -14,11 +14,16 @@ bool starts_with(const std::string &text, const std::string &prefix) {
   return text.rfind(prefix, 0) == 0;
 }
 
-// sendable: a reply topic echoes what the device sent (its device ID, a
-// $rid), so it may not be a topic name at all (a wildcard, over 64 KB);
-// such a reply is not sent (found by fuzzing).
-bool sendable(const std::string &topic) {
-  return !topic.empty() && topic.size() <= 0xffff && topic.find_first_of("+#") == std::string::npos;
+// send_reply queues |packet| unless it cannot be encoded: a reply topic
+// echoes what the device sent (its device ID, a $rid), so it may be no topic
+// name at all (a wildcard, over 64 KB; found by fuzzing). Such a reply is
+// not sent. True when it was queued.
+bool send_reply(HubScript::Step &step, const mqtt::Packet &packet) {
+  auto bytes = mqtt::encode(packet);
+  if (!bytes)
+    return false;
+  step.replies.push_back(std::move(bytes.value()));
+  return true;
 }
 
 constexpr const char *kTwinDocument =
@@ -112,7 +117,7 @@ HubScript::Step HubScript::take(std::vector<std::uint8_t> &inbound, Clock::time_
 }
 
 void HubScript::answer(const mqtt::Packet &packet, Step &step) {
-  auto reply = [&](const mqtt::Packet &out) { step.replies.push_back(mqtt::encode(out)); };
+  auto reply = [&](const mqtt::Packet &out) { send_reply(step, out); };
   if (std::holds_alternative<mqtt::Connect>(packet)) {
     bool refuse = behaviour_ == MqttBehaviour::refuse_connect;
     reply(mqtt::Connack{false, refuse ? mqtt::ConnackCode::not_authorized
@@ -133,7 +138,7 @@ void HubScript::answer_subscribe(const mqtt::Subscribe &subscribe, Step &step) {
   mqtt::Suback suback{subscribe.packet_id, {}};
   for (const auto &[filter, qos] : subscribe.filters)
     suback.return_codes.push_back(std::min<std::uint8_t>(qos, 1));
-  step.replies.push_back(mqtt::encode(suback));
+  send_reply(step, suback);
   for (const auto &[raw, qos] : subscribe.filters) {
     std::string filter = azure_topic(raw);
     auto bound = filter.find("/messages/devicebound/");
@@ -141,24 +146,21 @@ void HubScript::answer_subscribe(const mqtt::Subscribe &subscribe, Step &step) {
       std::string device = filter.substr(8, bound - 8);
       std::string topic = filter.substr(0, bound) + "/messages/devicebound/%24.mid=conformance-c2d&"
                           "%24.to=%2Fdevices%2F" + device + "%2Fmessages%2FdeviceBound";
-      if (sendable(topic)) {
-        step.replies.push_back(mqtt::encode(mqtt::Publish{
-            topic, R"({"conformance":"cloud-to-device"})", 1, false, false, kC2dPacketId}));
-        c2d_sent_ = true;
-      }
+      c2d_sent_ = send_reply(step, mqtt::Publish{topic, R"({"conformance":"cloud-to-device"})", 1,
+                                                  false, false, kC2dPacketId});
     }
     if (!method_sent_ && starts_with(filter, "$iothub/methods/POST/")) {
-      step.replies.push_back(mqtt::encode(mqtt::Publish{
-          std::string("$iothub/methods/POST/") + kMethodName + "/?$rid=" + method_rid_,
-          R"({"probe":true})", 0, false, false, 0}));
-      method_sent_ = true;
+      method_sent_ = send_reply(
+          step, mqtt::Publish{std::string("$iothub/methods/POST/") + kMethodName + "/?$rid=" +
+                                  method_rid_,
+                              R"({"probe":true})", 0, false, false, 0});
     }
   }
 }
 
 void HubScript::answer_publish(const mqtt::Publish &publish, Step &step) {
   if (publish.qos == 1)
-    step.replies.push_back(mqtt::encode(mqtt::Puback{publish.packet_id}));
+    send_reply(step, mqtt::Puback{publish.packet_id});
   std::string topic = azure_topic(publish.topic);
   std::string rid = mqtt::topic_query_value(topic, "$rid");
   std::string reply;
@@ -166,9 +168,9 @@ void HubScript::answer_publish(const mqtt::Publish &publish, Step &step) {
     reply = "$iothub/twin/res/200/?$rid=" + rid;
   else if (starts_with(topic, "$iothub/twin/PATCH/properties/reported/"))
     reply = "$iothub/twin/res/204/?$rid=" + rid + "&$version=2";
-  if (sendable(reply))
-    step.replies.push_back(mqtt::encode(mqtt::Publish{
-        reply, reply.find("/res/200/") != std::string::npos ? kTwinDocument : "", 0, false, false, 0}));
+  if (!reply.empty())
+    send_reply(step, mqtt::Publish{reply, reply.find("/res/200/") != std::string::npos ? kTwinDocument : "",
+                                   0, false, false, 0});
 }
 
 void HubScript::report(ConnectionRecord &record) {

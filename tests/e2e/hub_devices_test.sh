@@ -56,6 +56,10 @@ api_call contoso POST /devices/widget-001/messages 'too early' | grep -q '"reaso
 "$bin/device" --state "$work/widget-001" connect --hub-port "$mqtt" --hub-fingerprint "$hub_fp" >/dev/null ||
   fail "widget-001 could not connect"
 api_call contoso POST '/devices/widget-001/messages?properties=kind%3Dgreeting' 'hello widget' >/dev/null
+# Properties that would put a wildcard in the message's topic name are
+# refused at the API, not sent as a packet the device must refuse.
+api_call contoso POST '/devices/widget-001/messages?properties=a%3Db%2Bc' 'x' |
+  grep -q '"reason": "malformed_request"' || fail "C2D properties making no topic name were taken"
 out=$("$bin/device" --state "$work/widget-001" send --hub-port "$mqtt" --hub-fingerprint "$hub_fp" \
   --message '{"t":21.5}' --receive-seconds 5) || fail "widget-001 could not send: $out"
 grep -q 'cloud-to-device message: hello widget' <<<"$out" || fail "no C2D message received: $out"

@@ -57,7 +57,8 @@ TEST(Profile, RefusesWhatItDoesNotKnowWithTheJsonPointer) {
 
 std::vector<mqtt::Packet> replies(HubScript &script, const mqtt::Packet &packet) {
   auto bytes = mqtt::encode(packet);
-  std::vector<std::uint8_t> inbound(bytes.begin(), bytes.end());
+  EXPECT_TRUE(bytes) << bytes.error().what();
+  std::vector<std::uint8_t> inbound = bytes ? bytes.value() : std::vector<std::uint8_t>{};
   std::vector<mqtt::Packet> out;
   for (const auto &reply : script.take(inbound, Clock::now()).replies)
     out.push_back(mqtt::decode(reply).value());

@@ -278,6 +278,28 @@ TEST_F(DeviceSessionTest, NoCloudToDeviceWithoutSubscription) {
   EXPECT_FALSE(session_.session.cloud_to_device("", "hello"));
 }
 
+// An operator's C2D properties and method names become topic levels: what
+// would make no topic name, or more than one level, is refused before it is
+// queued (with the reason and what was wrong), never sent as a packet the
+// device must refuse.
+TEST(OutboundTopics, OperatorInputThatMakesNoTopicNameIsRefused) {
+  EXPECT_EQ(c2d_properties_problem("widget-001", "%24.to=x&a=1"), std::nullopt);
+  EXPECT_EQ(c2d_properties_problem("widget-001", ""), std::nullopt);
+  for (std::string bad : std::vector<std::string>{"a=b+c", "x#", std::string("a\0b", 3), std::string(70000, 'p')}) {
+    auto problem = c2d_properties_problem("widget-001", bad);
+    ASSERT_TRUE(problem) << bad.substr(0, 20);
+    EXPECT_EQ(problem->reason(), Reason::malformed_request);
+    EXPECT_NE(problem->detail().find("widget-001"), std::string::npos) << problem->detail();
+  }
+  EXPECT_EQ(method_name_problem("reboot"), std::nullopt);
+  for (std::string bad : std::vector<std::string>{"", "a/b", "a?b", "re+boot", "#", std::string(70000, 'm')}) {
+    auto problem = method_name_problem(bad);
+    ASSERT_TRUE(problem) << bad.substr(0, 20);
+    EXPECT_EQ(problem->reason(), Reason::malformed_request);
+    EXPECT_NE(problem->detail().find("method name"), std::string::npos) << problem->detail();
+  }
+}
+
 TEST_F(DeviceSessionTest, TwinGetAndReportedPatch) {
   connect();
   auto get = session_.on_packet(mqtt::Publish{"$iothub/twin/GET/?$rid=7", "", 0, false, false, 0});

@@ -17,8 +17,15 @@ Bytes bytes(std::initializer_list<int> values) {
   return out;
 }
 
+// encoded: the wire form of a packet the encoder must accept.
+Bytes encoded(const Packet &packet) {
+  auto wire = encode(packet);
+  EXPECT_TRUE(wire) << wire.error().what();
+  return wire ? wire.value() : Bytes{};
+}
+
 void expect_round_trip(const Packet &packet) {
-  Bytes wire = encode(packet);
+  Bytes wire = encoded(packet);
   auto decoded = decode(wire);
   ASSERT_TRUE(decoded) << decoded.error().what();
   EXPECT_TRUE(decoded.value() == packet) << "packet index " << packet.index();
@@ -50,7 +57,7 @@ TEST(MqttCodec, RoundTrips) {
 
 TEST(MqttCodec, RemainingLengthEncodingBoundaries) {
   for (std::size_t size : {0u, 127u, 128u, 16383u, 16384u, 200000u}) {
-    Bytes wire = encode(Publish{"t", std::string(size, 'p'), 0, false, false, 0});
+    Bytes wire = encoded(Publish{"t", std::string(size, 'p'), 0, false, false, 0});
     Frame frame = read_frame(wire, 1 << 20);
     EXPECT_EQ(frame.status, Frame::Status::complete);
     EXPECT_EQ(frame.total_size(), wire.size()) << size;
@@ -58,7 +65,7 @@ TEST(MqttCodec, RemainingLengthEncodingBoundaries) {
 }
 
 TEST(MqttCodec, IncompleteFramesWaitForMoreBytes) {
-  Bytes wire = encode(Publish{"topic", "payload", 0, false, false, 0});
+  Bytes wire = encoded(Publish{"topic", "payload", 0, false, false, 0});
   for (std::size_t cut = 0; cut < wire.size(); ++cut) {
     Frame frame = read_frame(std::span(wire).first(cut));
     EXPECT_EQ(frame.status, Frame::Status::incomplete) << cut;
@@ -118,6 +125,43 @@ TEST(MqttCodec, MalformedBytesAreRefusedWithAReason) {
     EXPECT_NE(decoded.error().detail().find(c.mentions), std::string::npos)
         << c.name << ": " << decoded.error().detail();
   }
+}
+
+// The encoder refuses what MQTT cannot carry or its own decoder would
+// refuse, naming the packet and field, instead of writing a truncated
+// 16-bit length (topics echo what devices and operators send).
+TEST(MqttCodec, EncodeRefusesWhatMqttCannotCarry) {
+  struct Case {
+    std::string name;
+    Packet packet;
+    std::string mentions;
+  };
+  Connect long_password;
+  long_password.username = "u";
+  long_password.password = std::string(65536, 'p');
+  Connect nul_client_id;
+  nul_client_id.client_id = std::string("a\0b", 3);
+  std::vector<Case> cases = {
+      {"topic over 64 KiB", Publish{std::string(65536, 't'), "", 0, false, false, 0},
+       "PUBLISH: topic name of 65536 bytes"},
+      {"wildcard topic", Publish{"devices/d/messages/devicebound/a+b", "", 1, false, false, 1},
+       "wildcard"},
+      {"empty topic", Publish{"", "x", 0, false, false, 0}, "empty"},
+      {"topic not UTF-8", Publish{"a\xc0\xaf", "", 0, false, false, 0}, "UTF-8"},
+      {"filter over 64 KiB", Subscribe{1, {{std::string(70000, 'f'), 1}}}, "topic filter of 70000"},
+      {"password over 64 KiB", long_password, "CONNECT: password of 65536 bytes"},
+      {"client ID with U+0000", nul_client_id, "client identifier"},
+  };
+  for (const auto &c : cases) {
+    auto wire = encode(c.packet);
+    ASSERT_FALSE(wire) << c.name << " was encoded";
+    EXPECT_EQ(wire.error().reason(), Reason::malformed_packet) << c.name;
+    EXPECT_NE(wire.error().detail().find(c.mentions), std::string::npos)
+        << c.name << ": " << wire.error().detail();
+  }
+  // The largest string MQTT carries still round-trips.
+  expect_round_trip(Publish{std::string(65535, 't'), "p", 1, false, false, 9});
+  EXPECT_EQ(topic_name_problem("devices/widget-001/messages/events/"), std::nullopt);
 }
 
 TEST(MqttCodec, Utf8Rules) {

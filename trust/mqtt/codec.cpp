@@ -1,6 +1,7 @@
 #include "mqtt/codec.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "core/byte_reader.hpp"
 
@@ -66,10 +67,10 @@ Result<Packet> decode_publish(std::uint8_t flags, ByteReader &in) {
     return malformed("PUBLISH", "QoS 3 is invalid");
   if (publish.qos == 2)
     return malformed("PUBLISH", "QoS 2 is not supported (IoT hubs take QoS 0 and 1)");
-  if (!in.read_utf8(publish.topic) || publish.topic.empty())
-    return malformed("PUBLISH", "truncated, empty or invalid topic name");
-  if (publish.topic.find_first_of("+#") != std::string::npos)
-    return malformed("PUBLISH", "topic name \"" + publish.topic + "\" contains a wildcard");
+  if (!in.read_utf8(publish.topic))
+    return malformed("PUBLISH", "truncated or invalid topic name");
+  if (auto problem = topic_name_problem(publish.topic))
+    return malformed("PUBLISH", "topic name " + *problem);
   if (publish.qos > 0 && (!in.read_u16(publish.packet_id) || publish.packet_id == 0))
     return malformed("PUBLISH", "QoS 1 needs a non-zero packet identifier");
   auto payload = in.rest();
@@ -144,32 +145,91 @@ std::uint8_t required_flags(PacketType type) {
 
 // ---- encoding ----
 
-void put_u16(std::vector<std::uint8_t> &out, std::uint16_t value) {
-  out.push_back(std::uint8_t(value >> 8));
-  out.push_back(std::uint8_t(value & 0xff));
-}
-void put_string(std::vector<std::uint8_t> &out, const std::string &text) {
-  put_u16(out, std::uint16_t(text.size()));
-  out.insert(out.end(), text.begin(), text.end());
+inline constexpr std::size_t kMaxString = 0xffff;           // a 16-bit length prefix
+inline constexpr std::size_t kMaxRemainingLength = 268435455; // four length bytes
+inline constexpr std::size_t kMaxFixedHeader = 5;
+
+// PacketWriter builds one packet in one buffer: the body goes after room for
+// the largest fixed header, which finish() fills in and trims. A field MQTT
+// cannot carry (a string over 64 KiB) is an Error naming the packet and the
+// field, never a truncated length on the wire.
+class PacketWriter {
+public:
+  PacketWriter(const char *packet, std::size_t body_size_hint) : packet_(packet) {
+    out_.reserve(kMaxFixedHeader + body_size_hint);
+    out_.resize(kMaxFixedHeader);
+  }
+  void u8(std::uint8_t value) { out_.push_back(value); }
+  void u16(std::uint16_t value) {
+    out_.push_back(std::uint8_t(value >> 8));
+    out_.push_back(std::uint8_t(value & 0xff));
+  }
+  // binary: a length-prefixed field (a password, a will message).
+  void binary(std::string_view data, const char *field) {
+    if (data.size() > kMaxString)
+      fail(std::string(field) + " of " + std::to_string(data.size()) +
+           " bytes does not fit MQTT's 16-bit length (at most 65,535)");
+    u16(std::uint16_t(data.size()));
+    bytes(data);
+  }
+  // utf8: a length-prefixed string, which MQTT wants as UTF-8 without U+0000.
+  void utf8(std::string_view text, const char *field) {
+    if (!is_valid_utf8(text))
+      fail(std::string(field) + " is not valid UTF-8 or holds U+0000");
+    binary(text, field);
+  }
+  void fail(const std::string &what) {
+    if (!error_)
+      error_ = malformed(packet_, what);
+  }
+  void bytes(std::string_view data) { out_.insert(out_.end(), data.begin(), data.end()); }
+  void bytes(std::span<const std::uint8_t> data) { out_.insert(out_.end(), data.begin(), data.end()); }
+
+  Result<std::vector<std::uint8_t>> finish(std::uint8_t first_byte) && {
+    if (error_)
+      return *error_;
+    std::size_t length = out_.size() - kMaxFixedHeader;
+    if (length > kMaxRemainingLength)
+      return Error(Reason::packet_too_large, std::string(packet_) + " of " +
+                                                 std::to_string(length) +
+                                                 " bytes exceeds MQTT's largest packet");
+    std::uint8_t header[kMaxFixedHeader] = {first_byte};
+    std::size_t header_size = 1;
+    do {
+      std::uint8_t digit = length % 128;
+      length /= 128;
+      header[header_size++] = length > 0 ? digit | 0x80 : digit;
+    } while (length > 0);
+    std::size_t start = kMaxFixedHeader - header_size;
+    std::copy(header, header + header_size, out_.begin() + std::ptrdiff_t(start));
+    out_.erase(out_.begin(), out_.begin() + std::ptrdiff_t(start));
+    return std::move(out_);
+  }
+
+private:
+  const char *packet_;
+  std::vector<std::uint8_t> out_;
+  std::optional<Error> error_;
+};
+
+using Encoded = Result<std::vector<std::uint8_t>>;
+
+Encoded packet_id_only(const char *name, std::uint8_t first_byte, std::uint16_t packet_id) {
+  PacketWriter out(name, 2);
+  out.u16(packet_id);
+  return std::move(out).finish(first_byte);
 }
 
-std::vector<std::uint8_t> frame(std::uint8_t first_byte, const std::vector<std::uint8_t> &body) {
-  std::vector<std::uint8_t> out{first_byte};
-  std::size_t length = body.size();
-  do {
-    std::uint8_t digit = length % 128;
-    length /= 128;
-    out.push_back(length > 0 ? digit | 0x80 : digit);
-  } while (length > 0);
-  out.insert(out.end(), body.begin(), body.end());
-  return out;
+Encoded no_body(const char *name, std::uint8_t first_byte) {
+  return PacketWriter(name, 0).finish(first_byte);
 }
 
 struct Encoder {
-  std::vector<std::uint8_t> operator()(const Connect &c) const {
-    std::vector<std::uint8_t> body;
-    put_string(body, c.protocol_name);
-    body.push_back(c.protocol_level);
+  Encoded operator()(const Connect &c) const {
+    PacketWriter out("CONNECT", 64 + c.client_id.size() + (c.username ? c.username->size() : 0) +
+                                    (c.password ? c.password->size() : 0));
+    out.utf8(c.protocol_name, "protocol name");
+    out.u8(c.protocol_level);
     std::uint8_t flags = c.clean_session ? 0x02 : 0;
     if (c.will)
       flags |= 0x04 | std::uint8_t(c.will->qos << 3) | (c.will->retain ? 0x20 : 0);
@@ -177,65 +237,65 @@ struct Encoder {
       flags |= 0x40;
     if (c.username)
       flags |= 0x80;
-    body.push_back(flags);
-    put_u16(body, c.keep_alive);
-    put_string(body, c.client_id);
+    out.u8(flags);
+    out.u16(c.keep_alive);
+    out.utf8(c.client_id, "client identifier");
     if (c.will) {
-      put_string(body, c.will->topic);
-      put_string(body, c.will->message);
+      out.utf8(c.will->topic, "will topic");
+      out.binary(c.will->message, "will message");
     }
     if (c.username)
-      put_string(body, *c.username);
+      out.utf8(*c.username, "user name");
     if (c.password)
-      put_string(body, *c.password);
-    return frame(0x10, body);
+      out.binary(*c.password, "password");
+    return std::move(out).finish(0x10);
   }
-  std::vector<std::uint8_t> operator()(const Connack &c) const {
-    return frame(0x20, {std::uint8_t(c.session_present), std::uint8_t(c.code)});
+  Encoded operator()(const Connack &c) const {
+    PacketWriter out("CONNACK", 2);
+    out.u8(std::uint8_t(c.session_present));
+    out.u8(std::uint8_t(c.code));
+    return std::move(out).finish(0x20);
   }
-  std::vector<std::uint8_t> operator()(const Publish &p) const {
-    std::vector<std::uint8_t> body;
-    put_string(body, p.topic);
+  Encoded operator()(const Publish &p) const {
+    PacketWriter out("PUBLISH", 4 + p.topic.size() + p.payload.size());
+    if (auto problem = topic_name_problem(p.topic))
+      out.fail("topic name " + *problem);
+    out.utf8(p.topic, "topic name");
     if (p.qos > 0)
-      put_u16(body, p.packet_id);
-    body.insert(body.end(), p.payload.begin(), p.payload.end());
-    return frame(std::uint8_t(0x30 | (p.dup ? 0x08 : 0) | (p.qos << 1) | (p.retain ? 1 : 0)), body);
+      out.u16(p.packet_id);
+    out.bytes(p.payload);
+    return std::move(out).finish(
+        std::uint8_t(0x30 | (p.dup ? 0x08 : 0) | (p.qos << 1) | (p.retain ? 1 : 0)));
   }
-  std::vector<std::uint8_t> operator()(const Puback &p) const {
-    std::vector<std::uint8_t> body;
-    put_u16(body, p.packet_id);
-    return frame(0x40, body);
-  }
-  std::vector<std::uint8_t> operator()(const Subscribe &s) const {
-    std::vector<std::uint8_t> body;
-    put_u16(body, s.packet_id);
+  Encoded operator()(const Puback &p) const { return packet_id_only("PUBACK", 0x40, p.packet_id); }
+  Encoded operator()(const Subscribe &s) const {
+    PacketWriter out("SUBSCRIBE", 2 + 64 * s.filters.size());
+    out.u16(s.packet_id);
     for (const auto &[filter, qos] : s.filters) {
-      put_string(body, filter);
-      body.push_back(qos);
+      out.utf8(filter, "topic filter");
+      out.u8(qos);
     }
-    return frame(0x82, body);
+    return std::move(out).finish(0x82);
   }
-  std::vector<std::uint8_t> operator()(const Suback &s) const {
-    std::vector<std::uint8_t> body;
-    put_u16(body, s.packet_id);
-    body.insert(body.end(), s.return_codes.begin(), s.return_codes.end());
-    return frame(0x90, body);
+  Encoded operator()(const Suback &s) const {
+    PacketWriter out("SUBACK", 2 + s.return_codes.size());
+    out.u16(s.packet_id);
+    out.bytes(std::span<const std::uint8_t>(s.return_codes));
+    return std::move(out).finish(0x90);
   }
-  std::vector<std::uint8_t> operator()(const Unsubscribe &u) const {
-    std::vector<std::uint8_t> body;
-    put_u16(body, u.packet_id);
+  Encoded operator()(const Unsubscribe &u) const {
+    PacketWriter out("UNSUBSCRIBE", 2 + 64 * u.filters.size());
+    out.u16(u.packet_id);
     for (const auto &filter : u.filters)
-      put_string(body, filter);
-    return frame(0xa2, body);
+      out.utf8(filter, "topic filter");
+    return std::move(out).finish(0xa2);
   }
-  std::vector<std::uint8_t> operator()(const Unsuback &u) const {
-    std::vector<std::uint8_t> body;
-    put_u16(body, u.packet_id);
-    return frame(0xb0, body);
+  Encoded operator()(const Unsuback &u) const {
+    return packet_id_only("UNSUBACK", 0xb0, u.packet_id);
   }
-  std::vector<std::uint8_t> operator()(const Pingreq &) const { return frame(0xc0, {}); }
-  std::vector<std::uint8_t> operator()(const Pingresp &) const { return frame(0xd0, {}); }
-  std::vector<std::uint8_t> operator()(const Disconnect &) const { return frame(0xe0, {}); }
+  Encoded operator()(const Pingreq &) const { return no_body("PINGREQ", 0xc0); }
+  Encoded operator()(const Pingresp &) const { return no_body("PINGRESP", 0xd0); }
+  Encoded operator()(const Disconnect &) const { return no_body("DISCONNECT", 0xe0); }
 };
 
 } // namespace
@@ -322,7 +382,21 @@ Result<Packet> decode(std::span<const std::uint8_t> bytes, std::size_t max_packe
   return decode_packet(frame.first_byte, bytes.subspan(frame.header_size));
 }
 
-std::vector<std::uint8_t> encode(const Packet &packet) { return std::visit(Encoder{}, packet); }
+Result<std::vector<std::uint8_t>> encode(const Packet &packet) {
+  return std::visit(Encoder{}, packet);
+}
+
+std::optional<std::string> topic_name_problem(std::string_view topic) {
+  if (topic.empty())
+    return "is empty";
+  if (topic.size() > kMaxString)
+    return "of " + std::to_string(topic.size()) + " bytes is over MQTT's 65,535";
+  if (!is_valid_utf8(topic))
+    return "is not valid UTF-8 or holds U+0000";
+  if (topic.find_first_of("+#") != std::string_view::npos)
+    return "\"" + std::string(topic.substr(0, 200)) + "\" contains a wildcard (+ or #)";
+  return std::nullopt;
+}
 
 bool topic_matches(std::string_view filter, std::string_view topic) {
   std::size_t f = 0, t = 0;

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -38,11 +39,20 @@ Result<Packet> decode_packet(std::uint8_t first_byte, std::span<const std::uint8
 Result<Packet> decode(std::span<const std::uint8_t> bytes,
                       std::size_t max_packet_size = kDefaultMaxPacketSize);
 
-std::vector<std::uint8_t> encode(const Packet &packet);
+// encode writes one packet. A string field over 65,535 bytes is an
+// Error(malformed_packet) naming the packet and field, and a packet past
+// MQTT's largest remaining length an Error(packet_too_large): callers build
+// topics from what devices and operators send.
+Result<std::vector<std::uint8_t>> encode(const Packet &packet);
 
 // topic_query_value reads KEY's value from the "?a=1&b=2" tail of an Azure
 // IoT Hub topic ("$rid" of a twin or method request); "" when absent.
 std::string topic_query_value(std::string_view topic, std::string_view key);
+
+// topic_name_problem says why |topic| cannot be a PUBLISH topic name (empty,
+// over 64 KiB, not UTF-8, a wildcard), as a phrase after "topic name";
+// nullopt when it can.
+std::optional<std::string> topic_name_problem(std::string_view topic);
 
 // topic_matches applies MQTT wildcards (+ and #) of |filter| to |topic|.
 bool topic_matches(std::string_view filter, std::string_view topic);
