@@ -107,11 +107,10 @@ ossl::Ptr<SSL_CTX> device_context(const Presented &device) {
   return context;
 }
 
-Outcome connect(HubEnd &hub_end, const hub::TenantSnapshot &snapshot, const Presented &device) {
+Outcome handshake(HubEnd &hub_end, const hub::TenantSnapshot &snapshot, SSL_CTX *client_ctx) {
   hub_end.snapshot = &snapshot;
   hub_end.judged.reset();
-  auto client_ctx = device_context(device);
-  auto run = net::run_memory_handshake(client_ctx.get(), hub_end.context.get());
+  auto run = net::run_memory_handshake(client_ctx, hub_end.context.get());
   Outcome outcome;
   outcome.tls_completed = run.completed();
   outcome.client_alert = run.client_alert;
@@ -123,6 +122,11 @@ Outcome connect(HubEnd &hub_end, const hub::TenantSnapshot &snapshot, const Pres
         outcome.judged ? &*outcome.judged : nullptr, SSL_get0_peer_certificate(run.server.get()),
         "memory", "handshake failed");
   return outcome;
+}
+
+Outcome connect(HubEnd &hub_end, const hub::TenantSnapshot &snapshot, const Presented &device) {
+  auto client_ctx = device_context(device);
+  return handshake(hub_end, snapshot, client_ctx.get());
 }
 
 class DeviceHandshake : public ::testing::Test {
@@ -341,6 +345,32 @@ TEST_F(DeviceHandshake, CopiedCertificateWithoutItsKeyIsPopFailed) {
   ASSERT_TRUE(outcome.refusal());
   EXPECT_EQ(*outcome.refusal(), Reason::pop_failed);
   EXPECT_EQ(outcome.client_alert, SSL_AD_DECRYPT_ERROR);
+}
+
+// A device certificate whose key does not decode (a P-256 point off the
+// curve), validly signed by Technician-Z, in a live handshake: refused in TLS
+// with a reason and its alert. OpenSSL will not configure such a certificate,
+// so the client's is altered after set-up, as a hand-made client could send
+// it. Explaining this refusal once read the missing key and ended the process
+// (found by the device_chain fuzz target; this test crashed without the fix).
+TEST_F(DeviceHandshake, ALeafWhoseKeyDoesNotDecodeIsRefusedInTls) {
+  auto key = testing::make_key();
+  auto leaf = issue_leaf(technician_, "CN=widget-009", key.get());
+  auto client = device_context({leaf.get(), chain_under(technician_), key.get()});
+  std::vector<unsigned char> off_curve(65, 0x01);
+  off_curve[0] = 0x04; // uncompressed point, coordinates not on P-256
+  auto *point = static_cast<unsigned char *>(OPENSSL_memdup(off_curve.data(), off_curve.size()));
+  ASSERT_EQ(X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(leaf.get()),
+                                   OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT,
+                                   OBJ_nid2obj(NID_X9_62_prime256v1), point, int(off_curve.size())),
+            1);
+  ASSERT_GT(X509_sign(leaf.get(), technician_.key.get(), EVP_sha256()), 0);
+  auto outcome = handshake(hub_, standard(), client.get());
+  expect_alert(outcome, Reason::weak_key);
+  EXPECT_NE(outcome.explanation().find("CN=widget-009 (at depth 0)"), std::string::npos)
+      << outcome.explanation();
+  EXPECT_NE(outcome.explanation().find("no key that decodes"), std::string::npos)
+      << outcome.explanation();
 }
 
 TEST_F(DeviceHandshake, NoCertificateIsClientCertMissing) {
