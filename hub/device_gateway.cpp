@@ -76,7 +76,7 @@ struct DeviceGateway::Impl {
 
   void do_accept(Tenant &tenant);
   // on_accepted starts a connection within the tenant's limits, or closes it.
-  void on_accepted(Tenant &tenant, tcp::socket socket);
+  void on_accepted(Tenant &tenant, TlsSocket::Socket socket);
   void report_accept_trouble(Tenant &tenant, const std::string &kind, const std::string &detail);
   // attach makes |connection| the device's live one; an older connection of
   // the same device is dropped and the duplicate recorded.
@@ -110,7 +110,7 @@ namespace {
 
 class Connection : public std::enable_shared_from_this<Connection> {
 public:
-  Connection(tcp::socket socket, Tenant &tenant, DeviceGateway::Impl &gateway,
+  Connection(TlsSocket::Socket socket, Tenant &tenant, DeviceGateway::Impl &gateway,
              std::shared_ptr<ConnectionLimits::Place> place, const tcp::endpoint &peer)
       : stream_(std::move(socket), tenant.native.get()), deadline_(stream_.get_executor()),
         tenant_(tenant), gateway_(gateway), place_(std::move(place)) {
@@ -430,7 +430,9 @@ private:
   }
 
   TlsSocket stream_;
-  asio::steady_timer deadline_;
+  asio::basic_waitable_timer<std::chrono::steady_clock,
+                             asio::wait_traits<std::chrono::steady_clock>, TlsSocket::Strand>
+      deadline_;
   Tenant &tenant_;
   DeviceGateway::Impl &gateway_;
   std::shared_ptr<ConnectionLimits::Place> place_; // its share of the hub's limits
@@ -459,7 +461,7 @@ int verify_device_certificate(X509_STORE_CTX *store_ctx, void *gateway_arg) {
 void DeviceGateway::Impl::do_accept(Tenant &tenant) {
   tenant.acceptor->async_accept(asio::make_strand(io), [this, &tenant](
                                                            boost::system::error_code error,
-                                                           tcp::socket socket) {
+                                                           TlsSocket::Socket socket) {
     if (!error)
       on_accepted(tenant, std::move(socket));
     if (!tenant.acceptor->is_open())
@@ -472,7 +474,7 @@ void DeviceGateway::Impl::do_accept(Tenant &tenant) {
   });
 }
 
-void DeviceGateway::Impl::on_accepted(Tenant &tenant, tcp::socket socket) {
+void DeviceGateway::Impl::on_accepted(Tenant &tenant, TlsSocket::Socket socket) {
   boost::system::error_code error;
   tcp::endpoint peer = socket.remote_endpoint(error);
   if (error)

@@ -15,8 +15,15 @@ using mqtt::ConnackCode;
 // 64 KB (found by fuzzing the conformance hub), so it is refused.
 constexpr std::size_t kMaxRequestIdBytes = 1024;
 
-bool starts_with(const std::string &text, const std::string &prefix) {
-  return text.rfind(prefix, 0) == 0;
+bool starts_with(std::string_view text, std::string_view prefix) { return text.starts_with(prefix); }
+
+// is_events_topic_of: "devices/{id}/messages/events", or a topic below it.
+bool is_events_topic_of(std::string_view topic, std::string_view device_id) {
+  constexpr std::string_view devices = "devices/", events = "/messages/events";
+  if (!topic.starts_with(devices) || !topic.substr(devices.size()).starts_with(device_id))
+    return false;
+  topic.remove_prefix(devices.size() + device_id.size());
+  return topic.starts_with(events) && (topic.size() == events.size() || topic[events.size()] == '/');
 }
 
 } // namespace
@@ -138,10 +145,13 @@ SessionOutput DeviceSession::on_admission(const Result<bool> &admitted) {
 }
 
 SessionOutput DeviceSession::on_publish(const mqtt::Publish &publish) {
-  std::string topic = normalise_topic(publish.topic);
-  const std::string own = "devices/" + identity_.device_id + "/";
+  // Telemetry, the common case, is read in place: no copy of its topic.
+  std::string normalised;
+  const std::string &topic = starts_with(publish.topic, "%24")
+                                 ? (normalised = normalise_topic(publish.topic))
+                                 : publish.topic;
   SessionOutput out;
-  if (starts_with(topic, own + "messages/events/") || topic == own + "messages/events") {
+  if (is_events_topic_of(topic, identity_.device_id)) {
     // The PUBACK waits until the message is on disk: acknowledged means kept.
     // QoS 0 messages are counted too, so that neither kind can queue
     // without bound behind the disk.

@@ -34,7 +34,7 @@ boost::system::error_code failure(int ssl_error) {
 
 } // namespace
 
-TlsSocket::TlsSocket(tcp::socket socket, SSL_CTX *context)
+TlsSocket::TlsSocket(Socket socket, SSL_CTX *context)
     : socket_(std::move(socket)), ssl_(SSL_new(context)) {
   // OpenSSL writes to the descriptor with write(2): a peer that has gone
   // must cost an EPIPE, not the process (SIGPIPE).
@@ -45,21 +45,21 @@ TlsSocket::TlsSocket(tcp::socket socket, SSL_CTX *context)
   SSL_set_fd(ssl_.get(), int(socket_.native_handle()));
 }
 
-void TlsSocket::drive(std::function<int()> step, Done done) {
+template <typename Step, typename Finish> void TlsSocket::drive(Step step, Finish finish) {
   ERR_clear_error();
   errno = 0;
   int rc = step();
   if (rc > 0)
-    return done({}, std::size_t(rc));
+    return finish(boost::system::error_code{}, std::size_t(rc));
   int error = SSL_get_error(ssl_.get(), rc);
   if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE)
-    return done(failure(error), 0);
+    return finish(failure(error), 0);
   auto wait = error == SSL_ERROR_WANT_READ ? tcp::socket::wait_read : tcp::socket::wait_write;
   socket_.async_wait(wait, [this, step = std::move(step),
-                            done = std::move(done)](boost::system::error_code waited) mutable {
+                            finish = std::move(finish)](boost::system::error_code waited) mutable {
     if (waited)
-      return done(waited, 0);
-    drive(std::move(step), std::move(done));
+      return finish(waited, 0);
+    drive(std::move(step), std::move(finish));
   });
 }
 

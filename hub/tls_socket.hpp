@@ -22,13 +22,18 @@ namespace chainlab::hub {
 class TlsSocket {
 public:
   using tcp = boost::asio::ip::tcp;
+  // The socket names its strand's type: a type-erased executor
+  // (tcp::socket's any_io_executor) allocates a copy of the strand for
+  // every operation started on it.
+  using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+  using Socket = boost::asio::basic_stream_socket<tcp, Strand>;
   using Done = std::function<void(boost::system::error_code, std::size_t)>;
 
-  TlsSocket(tcp::socket socket, SSL_CTX *context);
+  TlsSocket(Socket socket, SSL_CTX *context);
 
   SSL *native_handle() const { return ssl_.get(); }
-  tcp::socket &socket() { return socket_; }
-  tcp::socket::executor_type get_executor() { return socket_.get_executor(); }
+  Socket &socket() { return socket_; }
+  Strand get_executor() { return socket_.get_executor(); }
 
   void async_accept_handshake(Done done);
   // async_receive reads what has arrived into a per-thread scratch buffer
@@ -43,10 +48,12 @@ public:
 
 private:
   // drive repeats |step| (an SSL call) until it stops asking for the socket
-  // to become readable or writable, then calls |done|.
-  void drive(std::function<int()> step, Done done);
+  // to become readable or writable, then calls |finish|. Templates, not
+  // std::function: nothing is allocated per operation beyond Asio's
+  // recycled handler memory.
+  template <typename Step, typename Finish> void drive(Step step, Finish finish);
 
-  tcp::socket socket_;
+  Socket socket_;
   ossl::Ptr<SSL> ssl_;
 };
 

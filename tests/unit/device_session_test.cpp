@@ -258,6 +258,28 @@ TEST_F(DeviceSessionTest, PublishingToAnotherDevicesTopicIsRefused) {
   EXPECT_TRUE(services_.telemetry.empty());
 }
 
+// Only "devices/{own id}/messages/events" and topics below it are telemetry;
+// an ID that merely starts with the device's own, or a longer last level,
+// is another topic and closes the session.
+TEST_F(DeviceSessionTest, TelemetryTopicsAreExactlyItsOwnEvents) {
+  std::vector<std::pair<std::string, bool>> cases = {
+      {"devices/widget-001/messages/events", true},
+      {"devices/widget-001/messages/events/a=b", true},
+      {"devices/widget-0012/messages/events/", false},
+      {"devices/widget-001/messages/eventsX", false},
+      {"devices/widget-001/messages/event", false},
+      {"devices/widget-001", false},
+  };
+  for (const auto &[topic, telemetry] : cases) {
+    FakeServices services;
+    TestSession session(widget_identity(), services);
+    ASSERT_EQ(connack(session.on_packet(azure_connect())), mqtt::ConnackCode::accepted);
+    auto out = session.on_packet(mqtt::Publish{topic, "x", 0, false, false, 0});
+    EXPECT_EQ(out.close, !telemetry) << topic;
+    EXPECT_EQ(services.telemetry.size(), telemetry ? 1u : 0u) << topic;
+  }
+}
+
 TEST_F(DeviceSessionTest, SubscriptionsAreLimitedToItsOwnTopics) {
   connect();
   auto out = session_.on_packet(mqtt::Subscribe{

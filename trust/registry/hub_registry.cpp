@@ -646,12 +646,13 @@ void HubRegistry::add_telemetry_durably(TelemetryRecord record, GroupCommit::Dur
 }
 
 void HubRegistry::insert_telemetry(Database &db, const TelemetryRecord &record) {
+  // |record| outlives the statement, which is released at the end of this line.
   db.prepare("INSERT INTO telemetry (hub, device_id, time, topic, payload) VALUES (?, ?, ?, ?, ?)")
-      .bind(1, record.hub)
-      .bind(2, record.device_id)
+      .bind_unowned(1, record.hub)
+      .bind_unowned(2, record.device_id)
       .bind(3, to_seconds(record.time))
-      .bind(4, record.topic)
-      .bind_blob(5, record.payload)
+      .bind_unowned(4, record.topic)
+      .bind_blob_unowned(5, record.payload)
       .run();
 }
 

@@ -114,6 +114,16 @@ Statement &Statement::bind_blob(int index, std::string_view bytes) {
   return *this;
 }
 
+Statement &Statement::bind_unowned(int index, std::string_view text) {
+  sqlite3_bind_text(statement_, index, text.data(), int(text.size()), SQLITE_STATIC);
+  return *this;
+}
+
+Statement &Statement::bind_blob_unowned(int index, std::string_view bytes) {
+  sqlite3_bind_blob64(statement_, index, bytes.data(), bytes.size(), SQLITE_STATIC);
+  return *this;
+}
+
 std::string Statement::blob(int column) const {
   const auto *data = sqlite3_column_blob(statement_, column);
   return data ? std::string(static_cast<const char *>(data),
@@ -156,8 +166,10 @@ bool Statement::is_null(int column) const {
   return sqlite3_column_type(statement_, column) == SQLITE_NULL;
 }
 
+// BEGIN and COMMIT run as kept statements: sqlite3_exec would compile them
+// again for every transaction (group commit makes one per batch).
 Transaction::Transaction(Database &db) : db_(db) {
-  db_.execute("BEGIN IMMEDIATE");
+  db_.prepare("BEGIN IMMEDIATE").run();
 }
 
 Transaction::~Transaction() {
@@ -171,7 +183,7 @@ Transaction::~Transaction() {
 }
 
 void Transaction::commit() {
-  db_.execute("COMMIT");
+  db_.prepare("COMMIT").run();
   done_ = true;
 }
 

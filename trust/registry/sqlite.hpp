@@ -83,6 +83,11 @@ public:
   Statement &bind_null(int index);
   // bind_blob binds bytes as a BLOB: nothing assumes they are text.
   Statement &bind_blob(int index, std::string_view bytes);
+  // bind_unowned / bind_blob_unowned bind without SQLite's copy (a malloc
+  // per value): the bytes must stay put until this Statement is gone, which
+  // clears its bindings. For hot paths, with values held by the caller.
+  Statement &bind_unowned(int index, std::string_view text);
+  Statement &bind_blob_unowned(int index, std::string_view bytes);
   // step returns true while a row is available.
   bool step();
   // reset makes the statement ready to bind and step again.
