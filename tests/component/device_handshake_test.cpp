@@ -357,13 +357,7 @@ TEST_F(DeviceHandshake, ALeafWhoseKeyDoesNotDecodeIsRefusedInTls) {
   auto key = testing::make_key();
   auto leaf = issue_leaf(technician_, "CN=widget-009", key.get());
   auto client = device_context({leaf.get(), chain_under(technician_), key.get()});
-  std::vector<unsigned char> off_curve(65, 0x01);
-  off_curve[0] = 0x04; // uncompressed point, coordinates not on P-256
-  auto *point = static_cast<unsigned char *>(OPENSSL_memdup(off_curve.data(), off_curve.size()));
-  ASSERT_EQ(X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(leaf.get()),
-                                   OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT,
-                                   OBJ_nid2obj(NID_X9_62_prime256v1), point, int(off_curve.size())),
-            1);
+  ASSERT_TRUE(testing::put_key_off_curve(leaf.get()));
   ASSERT_GT(X509_sign(leaf.get(), technician_.key.get(), EVP_sha256()), 0);
   auto outcome = handshake(hub_, standard(), client.get());
   expect_alert(outcome, Reason::weak_key);

@@ -3,6 +3,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
+#include <vector>
+
+#include <openssl/crypto.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
 
 #include "pki/inspect.hpp"
 
@@ -84,6 +89,21 @@ ossl::Ptr<X509_REQ> make_csr(EVP_PKEY *key, const CsrSpec &spec) {
     bytes[ASN1_STRING_length(signature) / 2] ^= 0x5a;
   }
   return csr;
+}
+
+bool put_key_off_curve(X509 *cert) {
+  std::vector<unsigned char> point(65, 0x01);
+  point[0] = 0x04; // uncompressed point, coordinates not on P-256
+  auto *owned = static_cast<unsigned char *>(OPENSSL_memdup(point.data(), point.size()));
+  if (owned == nullptr)
+    return false;
+  if (X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), OBJ_nid2obj(NID_X9_62_id_ecPublicKey),
+                             V_ASN1_OBJECT, OBJ_nid2obj(NID_X9_62_prime256v1), owned,
+                             int(point.size())) != 1) {
+    OPENSSL_free(owned);
+    return false;
+  }
+  return true;
 }
 
 } // namespace chainlab::testing

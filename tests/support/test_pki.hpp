@@ -60,4 +60,9 @@ struct CsrSpec {
 // make_csr signs |spec| with |key|; extensions are exactly those listed.
 ossl::Ptr<X509_REQ> make_csr(EVP_PKEY *key, const CsrSpec &spec);
 
+// put_key_off_curve makes |cert|'s public key a P-256 point that is not on
+// the curve, which OpenSSL will not decode; the caller signs |cert| again.
+// False if OpenSSL refused the change.
+bool put_key_off_curve(X509 *cert);
+
 } // namespace chainlab::testing

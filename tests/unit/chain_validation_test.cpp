@@ -225,13 +225,7 @@ TEST(ChainValidation, LeafWhoseKeyDoesNotDecodeIsRefusedWithAReason) {
   TestCa company = testing::make_root("CN=Company-X");
   auto key = testing::make_key();
   auto device = issue(company, pki::Profile::device, "CN=widget-001", key.get());
-  std::vector<unsigned char> off_curve(65, 0x01);
-  off_curve[0] = 0x04; // uncompressed point, coordinates not on P-256
-  auto *point = static_cast<unsigned char *>(OPENSSL_memdup(off_curve.data(), off_curve.size()));
-  ASSERT_EQ(X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(device.get()),
-                                   OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT,
-                                   OBJ_nid2obj(NID_X9_62_prime256v1), point, int(off_curve.size())),
-            1);
+  ASSERT_TRUE(testing::put_key_off_curve(device.get()));
   ASSERT_GT(X509_sign(device.get(), company.key.get(), EVP_sha256()), 0);
   auto der = pki::to_der(device.get()); // a fresh parse, as a TLS peer's would be
   auto parsed = pki::parse_certificates(std::string_view(der), "test");
