@@ -47,7 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
   HttpRequest &request = *parsed.request;
   fuzz::HubFixture &hub = fuzz::hub_fixture();
 
-  static IssuingAuthority authority(hub.company);
+  IssuingAuthority authority(hub.company); // the hub, and its CA, may be new for this input
   HttpResponse est_answer = est::handle_request(authority, request, {"127.0.0.1:1", nullptr, ""});
   fuzz::require(est_answer.status >= 200 && est_answer.status < 600, "EST answered no status");
 

@@ -1,4 +1,4 @@
-// fuzz/hub_fixture.hpp: one hub for a whole fuzzing run: a registry in a
+// fuzz/hub_fixture.hpp: a hub for many fuzz inputs: a registry in a
 // private directory, CA registration, the trust store and the service API,
 // with tenant "fuzz" and a registered (unverified) CA "company-x".
 #pragma once
@@ -26,7 +26,9 @@ struct HubFixture {
   testing::TestCa company = testing::make_root("CN=Company-X,O=Company-X", 2);
 };
 
-// hub_fixture: built on first use, kept for the run.
+// hub_fixture: built on first use, built afresh every kInputsPerHub uses;
+// do not keep a reference across inputs.
+inline constexpr std::size_t kInputsPerHub = 5000;
 HubFixture &hub_fixture();
 
 } // namespace chainlab::fuzz

@@ -104,13 +104,10 @@ void dashboard_state(Call &call) {
     devices.push_back(device_json(device));
   for (const auto &rule : registry.disabled_intermediates(call.hub))
     disabled.push_back({{"subject", rule.subject}, {"key", rule.key_fingerprint}});
-  std::map<std::string, long> refusals;
-  FeedCursor cursor{0, registry.last_telemetry_id()};
-  for (const auto &event : registry.events(call.hub)) {
-    cursor.event = event.id;
-    if (!event.reason.empty())
-      ++refusals[event.reason];
-  }
+  // Counted by SQLite, up to the cursor the live feed continues from: a hub
+  // with a long history is not read whole, and no refusal is counted twice.
+  FeedCursor cursor{registry.last_event_id(call.hub), registry.last_telemetry_id()};
+  auto refusals = registry.refusal_counts(call.hub, cursor.event);
   call.respond(json_response(200, {{"hub", call.hub},
                                    {"cas", cas},
                                    {"devices", devices},

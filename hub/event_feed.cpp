@@ -27,9 +27,7 @@ std::string cursor_text(const FeedCursor &cursor) {
 FeedBatch read_feed(registry::HubRegistry &registry, const std::string &hub, FeedCursor after) {
   FeedBatch batch;
   batch.next = after;
-  for (auto &event : registry.events(hub, after.event)) {
-    if (batch.events.size() == EventFeed::kBatchLimit)
-      break;
+  for (auto &event : registry.events(hub, after.event, EventFeed::kBatchLimit)) {
     batch.next.event = event.id;
     batch.events.push_back(std::move(event));
   }

@@ -83,14 +83,32 @@ TEST_F(Dashboard, StateHoldsDevicesRefusalsAndTheCursor) {
   admit("widget-001", "CN=widget-001 <- CN=Technician-Z <- CN=Factory-Y <- CN=Company-X");
   registry_->add_event({0, "classroom", now(), "refused", "issuer_missing", "widget-002", "x"});
   registry_->add_event({0, "classroom", now(), "refused", "issuer_missing", "widget-003", "y"});
+  registry_->add_event({0, "classroom", now(), "device_connected", "", "widget-001", "z"});
+  registry_->create_hub("other");
+  registry_->add_event({0, "other", now(), "refused", "issuer_missing", "widget-009", "not ours"});
   registry_->add_telemetry({"classroom", "widget-001", now(), "t", "{}"});
   auto state = json::parse(get("/hubs/classroom/dashboard/state").body);
   ASSERT_EQ(state["devices"].size(), 1u);
   EXPECT_EQ(state["devices"][0]["deviceId"], "widget-001");
-  EXPECT_EQ(state["refusalsByReason"]["issuer_missing"], 2);
+  EXPECT_EQ(state["refusalsByReason"], json({{"issuer_missing", 2}})); // this hub's refusals only
   auto cursor = hub::parse_cursor(state["cursor"]);
   EXPECT_EQ(cursor.event, registry_->events("classroom").back().id);
   EXPECT_EQ(cursor.telemetry, registry_->last_telemetry_id());
+}
+
+// A live page that comes back with an old cursor gets one batch, read as
+// one batch: the history behind it is never read whole.
+TEST_F(Dashboard, TheFeedReadsOneBatchAtATime) {
+  std::size_t total = hub::EventFeed::kBatchLimit + 50;
+  for (std::size_t i = 0; i < total; ++i)
+    registry_->add_event({0, "classroom", now(), "refused", "issuer_missing", "w", std::to_string(i)});
+  auto first = hub::read_feed(*registry_, "classroom", {0, 0});
+  ASSERT_EQ(first.events.size(), hub::EventFeed::kBatchLimit);
+  EXPECT_EQ(first.next.event, first.events.back().id);
+  auto rest = hub::read_feed(*registry_, "classroom", first.next);
+  ASSERT_EQ(rest.events.size(), 50u);
+  EXPECT_EQ(rest.events.front().id, first.next.event + 1);
+  EXPECT_EQ(registry_->events("classroom", 0, 3).size(), 3u);
 }
 
 TEST_F(Dashboard, EventsComeAfterTheCursorAsServerSentEvents) {

@@ -353,17 +353,40 @@ void HubRegistry::apply_retention_locked(const std::string &hub) {
       .run();
 }
 
-std::vector<EventRecord> HubRegistry::events(const std::string &hub, std::int64_t after_id) {
+std::vector<EventRecord> HubRegistry::events(const std::string &hub, std::int64_t after_id,
+                                             std::size_t limit) {
   std::lock_guard lock(mutex_);
   flush_events_locked();
   auto query = db_.prepare("SELECT id, hub, time, kind, reason, subject, detail FROM events "
-                           "WHERE hub = ? AND id > ? ORDER BY id");
-  query.bind(1, hub).bind(2, after_id);
+                           "WHERE hub = ? AND id > ? ORDER BY id LIMIT ?");
+  // SQLite reads a negative LIMIT as none.
+  std::int64_t rows = limit > std::size_t(INT64_MAX) ? -1 : std::int64_t(limit);
+  query.bind(1, hub).bind(2, after_id).bind(3, rows);
   std::vector<EventRecord> events;
   while (query.step())
     events.push_back({query.integer(0), query.text(1), from_seconds(query.integer(2)),
                       query.text(3), query.text(4), query.text(5), query.text(6)});
   return events;
+}
+
+std::map<std::string, long> HubRegistry::refusal_counts(const std::string &hub,
+                                                        std::int64_t up_to_id) {
+  std::lock_guard lock(mutex_);
+  auto query = db_.prepare("SELECT reason, COUNT(*) FROM events "
+                           "WHERE hub = ? AND id <= ? AND reason != '' GROUP BY reason");
+  query.bind(1, hub).bind(2, up_to_id);
+  std::map<std::string, long> counts;
+  while (query.step())
+    counts[query.text(0)] = long(query.integer(1));
+  return counts;
+}
+
+std::int64_t HubRegistry::last_event_id(const std::string &hub) {
+  std::lock_guard lock(mutex_);
+  flush_events_locked();
+  auto query = db_.prepare("SELECT COALESCE(MAX(id), 0) FROM events WHERE hub = ?");
+  query.bind(1, hub);
+  return query.step() ? query.integer(0) : 0;
 }
 
 namespace {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -194,7 +195,14 @@ public:
   // counted and the count is written instead.
   void add_event_later(EventRecord event);
   void flush_events();
-  std::vector<EventRecord> events(const std::string &hub, std::int64_t after_id = 0);
+  // events: |hub|'s events after |after_id|, oldest first, at most |limit|.
+  std::vector<EventRecord> events(const std::string &hub, std::int64_t after_id = 0,
+                                  std::size_t limit = SIZE_MAX);
+  // refusal_counts: how many of |hub|'s events up to |up_to_id| carry each
+  // reason, counted by SQLite: a live page must not read a long history.
+  std::map<std::string, long> refusal_counts(const std::string &hub, std::int64_t up_to_id);
+  // last_event_id: the newest event's id in |hub| (0 if none).
+  std::int64_t last_event_id(const std::string &hub);
   // set_event_retention keeps at most |events_per_hub| events per hub (0 =
   // keep all); the oldest go first, when a batch is written.
   void set_event_retention(std::size_t events_per_hub);
