@@ -17,6 +17,7 @@
 #include "core/protocol_codes.hpp"
 #include "hub/device_session.hpp"
 #include "hub/gateway_services.hpp"
+#include "hub/liveness.hpp"
 #include "mqtt/codec.hpp"
 #include "ossl/errors.hpp"
 #include "hub/device_handshake.hpp"
@@ -42,6 +43,8 @@ constexpr std::size_t kPauseReadingAtWrites = 128;
 // What a device may send between CONNECT and CONNACK (held, not processed).
 constexpr std::size_t kMaxHeldBytes = 64 * 1024;
 constexpr std::size_t kKeptInboundCapacity = 4096;
+// Written buffers a busy connection keeps for its next packets.
+constexpr std::size_t kSpentKept = 4;
 
 struct PendingMessage {
   std::string properties;
@@ -192,14 +195,40 @@ private:
   void arm_deadline(std::chrono::steady_clock::duration after) {
     arm_deadline_at(std::chrono::steady_clock::now() + after);
   }
+  // arm_deadline_at moves the deadline; the timer is re-armed only if it
+  // would wake too late (see Liveness).
   void arm_deadline_at(std::chrono::steady_clock::time_point when) {
-    deadline_.expires_at(when);
+    liveness_.set_deadline(when);
+    schedule_wake();
+  }
+  void schedule_wake() {
+    auto wake = liveness_.next_wake();
+    if (timer_waiting_ && timer_at_ <= wake)
+      return;
+    timer_waiting_ = true;
+    timer_at_ = wake;
+    deadline_.expires_at(wake);
     deadline_.async_wait([weak = weak_from_this()](boost::system::error_code error) {
-      if (auto self = weak.lock(); self && !error) {
-        boost::system::error_code ignored;
-        self->stream_.socket().close(ignored); // deadline passed: cut it
-      }
+      if (auto self = weak.lock(); self && !error)
+        self->on_wake();
     });
+  }
+  void on_wake() {
+    timer_waiting_ = false;
+    switch (liveness_.due(std::chrono::steady_clock::now())) {
+    case Liveness::Due::expire: {
+      boost::system::error_code ignored;
+      stream_.socket().close(ignored); // deadline passed: cut it
+      return;
+    }
+    case Liveness::Due::release_buffers:
+      stream_.keep_buffers(false);
+      spent_.clear();
+      break;
+    case Liveness::Due::nothing:
+      break;
+    }
+    schedule_wake();
   }
 
   void do_handshake() {
@@ -249,6 +278,10 @@ private:
     reading_ = false;
     if (error)
       return finish();
+    if (liveness_.heard(std::chrono::steady_clock::now())) {
+      stream_.keep_buffers(true);
+      schedule_wake(); // to free them again once it is idle
+    }
     inbound_.insert(inbound_.end(), bytes.begin(), bytes.end());
     process_inbound();
   }
@@ -289,7 +322,7 @@ private:
           gateway_.services.record_refusal(identity(), packet.error());
           return do_close();
         }
-        handle(session_->on_packet(packet.value()));
+        handle(session_->on_packet(std::move(packet.value())));
       }
     });
     if (closing_)
@@ -373,12 +406,16 @@ private:
       closing_ = true;
       return finish(); // the write in flight fails and nothing more is sent
     }
-    auto bytes = mqtt::encode(packet);
+    // A busy connection encodes into a spent buffer's node and capacity.
+    if (spent_.empty())
+      spent_.emplace_back();
+    auto bytes = mqtt::encode(packet, std::move(spent_.front()));
     if (!bytes) { // built from what a device or an operator sent: say so, send nothing
       gateway_.services.record_refusal(identity(), bytes.error());
       return;
     }
-    writes_.push_back(std::move(bytes.value()));
+    spent_.front() = std::move(bytes.value());
+    writes_.splice(writes_.end(), spent_, spent_.begin());
     if (writes_.size() == 1)
       do_write();
   }
@@ -393,13 +430,24 @@ private:
   void on_write(boost::system::error_code error) {
     if (error)
       return finish();
-    writes_.pop_front();
+    keep_or_drop_spent();
     if (paused_ && writes_.size() == kPauseReadingAtWrites / 2 && !closing_)
       process_inbound(); // drained enough: read again
     if (!writes_.empty())
       return do_write();
     if (closing_)
       do_close();
+  }
+
+  // keep_or_drop_spent: the buffer just written is kept for the next packet
+  // while the connection is busy (see Liveness), unless it grew large.
+  void keep_or_drop_spent() {
+    bool keep = liveness_.buffers_kept() && spent_.size() < kSpentKept &&
+                writes_.front().capacity() <= kKeptInboundCapacity;
+    if (keep)
+      spent_.splice(spent_.end(), writes_, writes_.begin());
+    else
+      writes_.pop_front();
   }
 
   void do_close() {
@@ -438,6 +486,9 @@ private:
   std::shared_ptr<ConnectionLimits::Place> place_; // its share of the hub's limits
   DeviceIdentity identity_;
   std::unique_ptr<ChainJudgement> judged_; // during the handshake only
+  Liveness liveness_;
+  bool timer_waiting_ = false;
+  std::chrono::steady_clock::time_point timer_at_;
   bool reading_ = false, closing_ = false, shut_down_ = false, finished_ = false;
   bool paused_ = false; // not reading: back-pressure (see must_pause)
   std::shared_ptr<Connection> held_while_paused_;
@@ -446,6 +497,7 @@ private:
   std::vector<std::uint8_t> inbound_;
   // A list: an idle connection's empty queue allocates nothing (a deque would).
   std::list<std::vector<std::uint8_t>> writes_;
+  std::list<std::vector<std::uint8_t>> spent_; // written, kept for reuse while busy
 };
 
 int verify_device_certificate(X509_STORE_CTX *store_ctx, void *gateway_arg) {

@@ -58,7 +58,7 @@ SessionOutput DeviceSession::refuse_and_close(const Error &error) {
   return {{}, true};
 }
 
-SessionOutput DeviceSession::on_packet(const mqtt::Packet &packet) {
+SessionOutput DeviceSession::on_packet(mqtt::Packet &&packet) {
   if (!connected_) {
     if (auto *connect = std::get_if<mqtt::Connect>(&packet))
       return on_connect(*connect);
@@ -70,7 +70,7 @@ SessionOutput DeviceSession::on_packet(const mqtt::Packet &packet) {
     return refuse_and_close(Error(Reason::malformed_packet,
                                   "device " + identity_.device_id + " sent a second CONNECT"));
   if (auto *publish = std::get_if<mqtt::Publish>(&packet))
-    return on_publish(*publish);
+    return on_publish(std::move(*publish));
   if (auto *subscribe = std::get_if<mqtt::Subscribe>(&packet))
     return on_subscribe(*subscribe);
   if (auto *unsubscribe = std::get_if<mqtt::Unsubscribe>(&packet)) {
@@ -144,12 +144,10 @@ SessionOutput DeviceSession::on_admission(const Result<bool> &admitted) {
   return {{mqtt::Connack{false, ConnackCode::accepted}}, false};
 }
 
-SessionOutput DeviceSession::on_publish(const mqtt::Publish &publish) {
-  // Telemetry, the common case, is read in place: no copy of its topic.
-  std::string normalised;
-  const std::string &topic = starts_with(publish.topic, "%24")
-                                 ? (normalised = normalise_topic(publish.topic))
-                                 : publish.topic;
+SessionOutput DeviceSession::on_publish(mqtt::Publish &&publish) {
+  if (starts_with(publish.topic, "%24"))
+    publish.topic = normalise_topic(publish.topic);
+  const std::string &topic = publish.topic;
   SessionOutput out;
   if (is_events_topic_of(topic, identity_.device_id)) {
     // The PUBACK waits until the message is on disk: acknowledged means kept.
@@ -164,7 +162,10 @@ SessionOutput DeviceSession::on_publish(const mqtt::Publish &publish) {
       });
     };
     ++awaiting_disk_; // before the write: its completion may run at once
-    auto recorded = services_.record_telemetry(identity_, topic, publish.payload, durable);
+    // Telemetry, the common case, hands its topic and payload to the stored
+    // record: no copies.
+    auto recorded = services_.record_telemetry(identity_, std::move(publish.topic),
+                                               std::move(publish.payload), durable);
     if (!recorded) {
       --awaiting_disk_; // not taken: |durable| never runs
       return refuse_and_close(recorded.error());

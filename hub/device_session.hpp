@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "core/error.hpp"
 #include "hub/authenticate.hpp"
 #include "mqtt/packets.hpp"
@@ -55,8 +57,9 @@ public:
   // then hears (on any thread) whether it reached the disk. An Error (the
   // device is disabled or gone) means it was not taken: |durable| never runs,
   // and the session ends.
-  virtual Result<bool> record_telemetry(const DeviceIdentity &device, const std::string &topic,
-                                        const std::string &payload,
+  // |topic| and |payload| are handed over (moved), not copied.
+  virtual Result<bool> record_telemetry(const DeviceIdentity &device, std::string topic,
+                                        std::string payload,
                                         std::function<void(bool durable)> durable) = 0;
   virtual void record_refusal(const DeviceIdentity &device, const Error &error) = 0;
   // twin returns the twin document; patch_reported merges into "reported"
@@ -70,7 +73,9 @@ public:
 };
 
 struct SessionOutput {
-  std::vector<mqtt::Packet> send;
+  // Most steps answer with one packet (a PUBACK, a CONNACK): it is held in
+  // place, not allocated.
+  boost::container::small_vector<mqtt::Packet, 1> send;
   bool close = false;
 };
 
@@ -93,7 +98,10 @@ public:
 
   DeviceSession(DeviceIdentity identity, SessionServices &services, LateOutput late);
 
-  SessionOutput on_packet(const mqtt::Packet &packet);
+  // A packet passed as an rvalue gives its strings away (telemetry moves
+  // its topic and payload into the stored record); an lvalue is copied.
+  SessionOutput on_packet(mqtt::Packet &&packet);
+  SessionOutput on_packet(const mqtt::Packet &packet) { return on_packet(mqtt::Packet(packet)); }
   // cloud_to_device builds the PUBLISH for a message, if the device has
   // subscribed to its devicebound topic.
   std::optional<mqtt::Packet> cloud_to_device(const std::string &properties,
@@ -117,7 +125,7 @@ public:
 
 private:
   SessionOutput on_connect(const mqtt::Connect &connect);
-  SessionOutput on_publish(const mqtt::Publish &publish);
+  SessionOutput on_publish(mqtt::Publish &&publish);
   SessionOutput on_subscribe(const mqtt::Subscribe &subscribe);
   SessionOutput refuse_connect(const Error &error);
   SessionOutput refuse_and_close(const Error &error);

@@ -147,18 +147,22 @@ Result<bool> GatewayServices::admitted_result(const DeviceIdentity &device,
 }
 
 Result<bool> GatewayServices::record_telemetry(const DeviceIdentity &device,
-                                               const std::string &topic,
-                                               const std::string &payload,
+                                               std::string topic, std::string payload,
                                                std::function<void(bool durable)> durable) {
   auto registered = trust_.snapshot(device.hub)->devices.find(device.device_id);
   if (!registered || !registered->enabled)
     return Error(Reason::device_disabled,
                  "device " + device.device_id + " is disabled or deleted on hub " + device.hub +
                      ": its telemetry was not recorded");
-  registry_.add_telemetry_durably({device.hub, device.device_id, now(), topic, payload},
-                                  std::move(durable));
-  narrator_.say("[" + device.hub + "] telemetry from " + device.device_id + " (" +
-                std::to_string(payload.size()) + " bytes)");
+  // The narration line is built in a buffer each thread keeps: one line per
+  // message, no allocation per message.
+  static thread_local std::string line;
+  line.assign("[").append(device.hub).append("] telemetry from ").append(device.device_id);
+  line.append(" (").append(std::to_string(payload.size())).append(" bytes)");
+  registry_.add_telemetry_durably(
+      {device.hub, device.device_id, now(), std::move(topic), std::move(payload)},
+      std::move(durable));
+  narrator_.say(line);
   return true;
 }
 

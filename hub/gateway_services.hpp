@@ -21,8 +21,8 @@ public:
       : registry_(registry), trust_(trust), narrator_(narrator) {}
 
   void admit(const DeviceIdentity &device, std::function<void(Result<bool>)> done) override;
-  Result<bool> record_telemetry(const DeviceIdentity &device, const std::string &topic,
-                                const std::string &payload,
+  Result<bool> record_telemetry(const DeviceIdentity &device, std::string topic,
+                                std::string payload,
                                 std::function<void(bool durable)> durable) override;
   void record_refusal(const DeviceIdentity &device, const Error &error) override;
   // record_handshake_refusal: a client refused in TLS proved nothing, so a

@@ -24,8 +24,7 @@ struct FakeServices : SessionServices {
     ++admitted;
     done(true);
   }
-  Result<bool> record_telemetry(const DeviceIdentity &, const std::string &topic,
-                                const std::string &payload,
+  Result<bool> record_telemetry(const DeviceIdentity &, std::string topic, std::string payload,
                                 std::function<void(bool)> durable) override {
     telemetry.emplace_back(topic, payload);
     waiting_for_disk.push_back(std::move(durable));

@@ -75,7 +75,7 @@ Result<Packet> decode_publish(std::uint8_t flags, ByteReader &in) {
     return malformed("PUBLISH", "QoS 1 needs a non-zero packet identifier");
   auto payload = in.rest();
   publish.payload.assign(payload.begin(), payload.end());
-  return Packet(publish);
+  return Packet(std::move(publish));
 }
 
 Result<Packet> decode_subscribe(ByteReader &in, bool unsubscribe) {
@@ -155,7 +155,11 @@ inline constexpr std::size_t kMaxFixedHeader = 5;
 // field, never a truncated length on the wire.
 class PacketWriter {
 public:
-  PacketWriter(const char *packet, std::size_t body_size_hint) : packet_(packet) {
+  // |recycled|: a buffer done with, whose capacity is used again.
+  PacketWriter(const char *packet, std::size_t body_size_hint,
+               std::vector<std::uint8_t> &&recycled)
+      : packet_(packet), out_(std::move(recycled)) {
+    out_.clear();
     out_.reserve(kMaxFixedHeader + body_size_hint);
     out_.resize(kMaxFixedHeader);
   }
@@ -214,20 +218,22 @@ private:
 
 using Encoded = Result<std::vector<std::uint8_t>>;
 
-Encoded packet_id_only(const char *name, std::uint8_t first_byte, std::uint16_t packet_id) {
-  PacketWriter out(name, 2);
+Encoded packet_id_only(const char *name, std::uint8_t first_byte, std::uint16_t packet_id,
+                       std::vector<std::uint8_t> &&recycled) {
+  PacketWriter out(name, 2, std::move(recycled));
   out.u16(packet_id);
   return std::move(out).finish(first_byte);
 }
 
-Encoded no_body(const char *name, std::uint8_t first_byte) {
-  return PacketWriter(name, 0).finish(first_byte);
+Encoded no_body(const char *name, std::uint8_t first_byte, std::vector<std::uint8_t> &&recycled) {
+  return PacketWriter(name, 0, std::move(recycled)).finish(first_byte);
 }
 
 struct Encoder {
+  std::vector<std::uint8_t> &recycled;
   Encoded operator()(const Connect &c) const {
     PacketWriter out("CONNECT", 64 + c.client_id.size() + (c.username ? c.username->size() : 0) +
-                                    (c.password ? c.password->size() : 0));
+                                    (c.password ? c.password->size() : 0), std::move(recycled));
     out.utf8(c.protocol_name, "protocol name");
     out.u8(c.protocol_level);
     std::uint8_t flags = c.clean_session ? 0x02 : 0;
@@ -251,13 +257,13 @@ struct Encoder {
     return std::move(out).finish(0x10);
   }
   Encoded operator()(const Connack &c) const {
-    PacketWriter out("CONNACK", 2);
+    PacketWriter out("CONNACK", 2, std::move(recycled));
     out.u8(std::uint8_t(c.session_present));
     out.u8(std::uint8_t(c.code));
     return std::move(out).finish(0x20);
   }
   Encoded operator()(const Publish &p) const {
-    PacketWriter out("PUBLISH", 4 + p.topic.size() + p.payload.size());
+    PacketWriter out("PUBLISH", 4 + p.topic.size() + p.payload.size(), std::move(recycled));
     if (auto problem = topic_name_problem(p.topic))
       out.fail("topic name " + *problem);
     out.utf8(p.topic, "topic name");
@@ -267,9 +273,9 @@ struct Encoder {
     return std::move(out).finish(
         std::uint8_t(0x30 | (p.dup ? 0x08 : 0) | (p.qos << 1) | (p.retain ? 1 : 0)));
   }
-  Encoded operator()(const Puback &p) const { return packet_id_only("PUBACK", 0x40, p.packet_id); }
+  Encoded operator()(const Puback &p) const { return packet_id_only("PUBACK", 0x40, p.packet_id, std::move(recycled)); }
   Encoded operator()(const Subscribe &s) const {
-    PacketWriter out("SUBSCRIBE", 2 + 64 * s.filters.size());
+    PacketWriter out("SUBSCRIBE", 2 + 64 * s.filters.size(), std::move(recycled));
     out.u16(s.packet_id);
     for (const auto &[filter, qos] : s.filters) {
       out.utf8(filter, "topic filter");
@@ -278,24 +284,24 @@ struct Encoder {
     return std::move(out).finish(0x82);
   }
   Encoded operator()(const Suback &s) const {
-    PacketWriter out("SUBACK", 2 + s.return_codes.size());
+    PacketWriter out("SUBACK", 2 + s.return_codes.size(), std::move(recycled));
     out.u16(s.packet_id);
     out.bytes(std::span<const std::uint8_t>(s.return_codes));
     return std::move(out).finish(0x90);
   }
   Encoded operator()(const Unsubscribe &u) const {
-    PacketWriter out("UNSUBSCRIBE", 2 + 64 * u.filters.size());
+    PacketWriter out("UNSUBSCRIBE", 2 + 64 * u.filters.size(), std::move(recycled));
     out.u16(u.packet_id);
     for (const auto &filter : u.filters)
       out.utf8(filter, "topic filter");
     return std::move(out).finish(0xa2);
   }
   Encoded operator()(const Unsuback &u) const {
-    return packet_id_only("UNSUBACK", 0xb0, u.packet_id);
+    return packet_id_only("UNSUBACK", 0xb0, u.packet_id, std::move(recycled));
   }
-  Encoded operator()(const Pingreq &) const { return no_body("PINGREQ", 0xc0); }
-  Encoded operator()(const Pingresp &) const { return no_body("PINGRESP", 0xd0); }
-  Encoded operator()(const Disconnect &) const { return no_body("DISCONNECT", 0xe0); }
+  Encoded operator()(const Pingreq &) const { return no_body("PINGREQ", 0xc0, std::move(recycled)); }
+  Encoded operator()(const Pingresp &) const { return no_body("PINGRESP", 0xd0, std::move(recycled)); }
+  Encoded operator()(const Disconnect &) const { return no_body("DISCONNECT", 0xe0, std::move(recycled)); }
 };
 
 } // namespace
@@ -382,8 +388,9 @@ Result<Packet> decode(std::span<const std::uint8_t> bytes, std::size_t max_packe
   return decode_packet(frame.first_byte, bytes.subspan(frame.header_size));
 }
 
-Result<std::vector<std::uint8_t>> encode(const Packet &packet) {
-  return std::visit(Encoder{}, packet);
+Result<std::vector<std::uint8_t>> encode(const Packet &packet,
+                                         std::vector<std::uint8_t> recycled) {
+  return std::visit(Encoder{recycled}, packet);
 }
 
 std::optional<std::string> topic_name_problem(std::string_view topic) {

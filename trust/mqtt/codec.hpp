@@ -42,8 +42,10 @@ Result<Packet> decode(std::span<const std::uint8_t> bytes,
 // encode writes one packet. A string field over 65,535 bytes is an
 // Error(malformed_packet) naming the packet and field, and a packet past
 // MQTT's largest remaining length an Error(packet_too_large): callers build
-// topics from what devices and operators send.
-Result<std::vector<std::uint8_t>> encode(const Packet &packet);
+// topics from what devices and operators send. |recycled| is a buffer done
+// with whose capacity the packet may use (a sender's spent write buffer).
+Result<std::vector<std::uint8_t>> encode(const Packet &packet,
+                                         std::vector<std::uint8_t> recycled = {});
 
 // topic_query_value reads KEY's value from the "?a=1&b=2" tail of an Azure
 // IoT Hub topic ("$rid" of a twin or method request); "" when absent.

@@ -49,20 +49,22 @@ void GroupCommit::run() {
     wake_.wait(guard, [this] { return stopping_ || !writes_.empty(); });
     if (writes_.empty() && stopping_)
       return;
-    auto writes = std::move(writes_);
-    auto waiting = std::move(waiting_);
-    writes_.clear();
-    waiting_.clear();
+    // Swapped, not moved: both pairs of vectors keep their capacity, so a
+    // steady stream of writes allocates no new vector per batch.
+    batch_writes_.swap(writes_);
+    batch_waiting_.swap(waiting_);
     busy_ = true;
     guard.unlock();
-    bool committed = commit(writes);
-    for (auto &durable : waiting) {
+    bool committed = commit(batch_writes_);
+    for (auto &durable : batch_waiting_) {
       try {
         durable(committed);
       } catch (const std::exception &) {
         // A waiter that fails must not stop the commits of everyone else.
       }
     }
+    batch_writes_.clear();
+    batch_waiting_.clear();
     guard.lock();
     busy_ = false;
     if (writes_.empty())

@@ -43,6 +43,8 @@ private:
   std::condition_variable wake_, idle_;
   std::vector<Write> writes_;
   std::vector<Durable> waiting_;
+  std::vector<Write> batch_writes_; // the batch being committed (committer thread only)
+  std::vector<Durable> batch_waiting_;
   bool busy_ = false, stopping_ = false;
   std::thread thread_;
 };
