@@ -331,7 +331,7 @@ private:
       inbound_ = {}; // a large packet's buffer is not kept by an idle device
     // MQTT 3.1.1: silence for 1.5 keep-alive periods ends the session.
     if (session_->connected())
-      arm_deadline(session_->keep_alive() * 3 / 2);
+      arm_deadline(std::chrono::milliseconds(session_->keep_alive()) * 3 / 2); // not whole seconds
     else if (inbound_.size() > kMaxHeldBytes)
       return refuse_flood();
     // The read stays pending while an admission is on its way: it holds the

@@ -98,7 +98,7 @@ timeout 30 stdbuf -oL mosquitto_sub -d -v "${mqtt_args[@]}" -t '$iothub/methods/
 sub=$!
 pids+=($sub)
 wait_in_sub_log() { # wait_in_sub_log COUNT PATTERN WHAT
-  for _ in $(seq 100); do [ "$(grep -c -- "$2" "$work/sub.log")" -ge "$1" ] && return 0; sleep 0.1; done
+  for _ in $(seq 100); do [ "$(cat "$work/sub.log" 2>/dev/null | grep -c -- "$2")" -ge "$1" ] && return 0; sleep 0.1; done
   fail "the device never saw $3: $(tail -3 "$work/sub.log")"
 }
 wait_in_sub_log 1 'received SUBACK' "its SUBACK"
@@ -146,6 +146,41 @@ with socket.create_connection(("localhost", port)) as raw, \
     sys.exit(0 if elapsed < 14 else 1)
 PY
 hub_serves "a trickled CONNECT"
+
+# 9. Keep-alive: each packet moves the deadline (a device pinging every
+#    0.5 s with a 1 s keep-alive stays for 4 s, busy enough for the hub to keep
+#    its TLS buffers), and silence ends the session after 1.5 keep-alives.
+PYTHONPATH="$(dirname "$0")" python3 - "$mqtt" "$work" <<'PY' || fail "keep-alive was not enforced as MQTT says"
+import socket, ssl, sys, time
+from mqtt_wire import packet, read_packet, string
+port, work = int(sys.argv[1]), sys.argv[2]
+context = ssl.create_default_context(cafile=f"{work}/hub/hub-ca.pem")
+context.load_cert_chain(f"{work}/widget-002/fullchain.pem", f"{work}/widget-002/keys/identity-key.key.pem")
+with socket.create_connection(("localhost", port)) as raw, \
+        context.wrap_socket(raw, server_hostname="localhost") as tls:
+    stream = tls.makefile("rb")
+    username = f"localhost:{port}/widget-002/?api-version=2021-04-12"
+    body = string("MQTT") + bytes([4, 0x82]) + (1).to_bytes(2, "big") + string("widget-002") + string(username)
+    tls.sendall(packet(0x10, body))
+    first, connack = read_packet(stream)
+    if first != 0x20 or connack[1] != 0:
+        sys.exit(f"no CONNACK accepted: {first:#x} {connack!r}")
+    for _ in range(8):
+        time.sleep(0.5)
+        tls.sendall(packet(0xC0, b""))  # PINGREQ
+        if read_packet(stream)[0] != 0xD0:
+            sys.exit("no PINGRESP")
+    silent = time.monotonic()
+    try:
+        while read_packet(stream):
+            pass
+    except (EOFError, OSError, ssl.SSLError, IndexError):
+        pass
+    waited = time.monotonic() - silent
+    print(f"closed {waited:.1f} s after the last PINGREQ")
+    sys.exit(0 if 1.4 <= waited < 4 else 1)
+PY
+hub_serves "a device that fell silent"
 
 # 8. The live page: the page needs no token and shows no data; its data and
 #    its event stream need the hub's token; one stream stays open and brings

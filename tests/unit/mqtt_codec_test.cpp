@@ -164,6 +164,21 @@ TEST(MqttCodec, EncodeRefusesWhatMqttCannotCarry) {
   EXPECT_EQ(topic_name_problem("devices/widget-001/messages/events/"), std::nullopt);
 }
 
+TEST(MqttCodec, AnEncodingInARecycledBufferIsTheSameAsInAFreshOne) {
+  // The hub encodes a busy device's PUBACKs into its spent write buffers.
+  std::vector<Packet> packets = {Puback{9}, Publish{"devices/d/messages/devicebound/", "hi", 1,
+                                                    false, false, 3},
+                                 Pingresp{}, Connack{false, ConnackCode::accepted}};
+  for (const auto &packet : packets) {
+    std::vector<std::uint8_t> spent(300, 0xAB);
+    const auto *storage = spent.data();
+    auto recycled = encode(packet, std::move(spent));
+    ASSERT_TRUE(recycled.ok());
+    EXPECT_EQ(recycled.value(), encode(packet).value());
+    EXPECT_EQ(recycled.value().data(), storage); // the same memory, no new buffer
+  }
+}
+
 TEST(MqttCodec, Utf8Rules) {
   EXPECT_TRUE(is_valid_utf8("widget-001"));
   EXPECT_TRUE(is_valid_utf8("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"));
