@@ -216,14 +216,26 @@ SessionOutput DeviceSession::on_subscribe(const mqtt::Subscribe &subscribe) {
   mqtt::Suback suback{subscribe.packet_id, {}};
   for (const auto &[raw_filter, qos] : subscribe.filters) {
     std::string filter = normalise_topic(raw_filter);
-    if (may_subscribe(filter)) {
+    bool room = subscriptions_.size() < kMaxSubscriptions || subscriptions_.count(filter);
+    if (may_subscribe(filter) && !room) {
+      // Every filter under its devicebound topic is its own: without a cap,
+      // one device could make the hub hold any number of them.
+      services_.record_refusal(
+          identity_, Error(Reason::limit_exceeded,
+                           "device " + identity_.device_id + " holds " +
+                               std::to_string(kMaxSubscriptions) +
+                               " subscriptions, the most a session may; \"" +
+                               filter.substr(0, 200) + "\" was refused"));
+      suback.return_codes.push_back(mqtt::kSubackFailure);
+    } else if (may_subscribe(filter)) {
       subscriptions_.insert(filter);
       suback.return_codes.push_back(std::min<std::uint8_t>(qos, 1));
     } else {
       services_.record_refusal(identity_,
                                Error(Reason::topic_not_allowed,
                                      "device " + identity_.device_id +
-                                         " may not subscribe to \"" + filter + "\""));
+                                         " may not subscribe to \"" +
+                                         filter.substr(0, 200) + "\""));
       suback.return_codes.push_back(mqtt::kSubackFailure);
     }
   }

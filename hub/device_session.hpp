@@ -95,6 +95,8 @@ public:
   // the transport stops reading from the device until some have landed
   // (back-pressure, not a refusal: the session stays up).
   static constexpr std::size_t kMaxAwaitingDisk = 64;
+  // Distinct topic filters one session may hold (a device needs five at most).
+  static constexpr std::size_t kMaxSubscriptions = 32;
 
   DeviceSession(DeviceIdentity identity, SessionServices &services, LateOutput late);
 

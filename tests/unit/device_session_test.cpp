@@ -294,6 +294,23 @@ TEST_F(DeviceSessionTest, SubscriptionsAreLimitedToItsOwnTopics) {
   EXPECT_EQ(std::get<mqtt::Publish>(*c2d).topic, "devices/widget-001/messages/devicebound/%24.to=x");
 }
 
+TEST_F(DeviceSessionTest, ASessionHoldsABoundedNumberOfSubscriptions) {
+  connect();
+  std::string own = "devices/widget-001/messages/devicebound/";
+  mqtt::Subscribe many{6, {}};
+  for (std::size_t i = 0; i <= DeviceSession::kMaxSubscriptions; ++i)
+    many.filters.push_back({own + std::to_string(i), 1});
+  auto suback = std::get<mqtt::Suback>(session_.on_packet(many).send.at(0));
+  ASSERT_EQ(suback.return_codes.size(), DeviceSession::kMaxSubscriptions + 1);
+  EXPECT_EQ(suback.return_codes.back(), mqtt::kSubackFailure);
+  EXPECT_EQ(suback.return_codes.front(), 1);
+  expect_last_refusal(Reason::limit_exceeded);
+  // One it already holds is granted again; a new one is not.
+  auto again = std::get<mqtt::Suback>(
+      session_.on_packet(mqtt::Subscribe{7, {{own + "0", 1}, {own + "x", 1}}}).send.at(0));
+  EXPECT_EQ(again.return_codes, (std::vector<std::uint8_t>{1, mqtt::kSubackFailure}));
+}
+
 TEST_F(DeviceSessionTest, NoCloudToDeviceWithoutSubscription) {
   connect();
   EXPECT_FALSE(session_.session.cloud_to_device("", "hello"));
