@@ -26,6 +26,15 @@ bool is_events_topic_of(std::string_view topic, std::string_view device_id) {
   return topic.starts_with(events) && (topic.size() == events.size() || topic[events.size()] == '/');
 }
 
+// refused_filters names the first refused filter (up to 200 bytes) and how
+// many more there were: one event per packet, however many filters it holds.
+std::string refused_filters(const std::vector<std::string> &filters) {
+  std::string text = "\"" + filters.front().substr(0, 200) + "\"";
+  if (filters.size() > 1)
+    text += " and " + std::to_string(filters.size() - 1) + " more";
+  return text;
+}
+
 } // namespace
 
 std::optional<std::string> username_device_id(const std::string &username) {
@@ -214,31 +223,36 @@ bool DeviceSession::may_subscribe(const std::string &filter) const {
 
 SessionOutput DeviceSession::on_subscribe(const mqtt::Subscribe &subscribe) {
   mqtt::Suback suback{subscribe.packet_id, {}};
+  std::vector<std::string> not_allowed, over_cap;
   for (const auto &[raw_filter, qos] : subscribe.filters) {
     std::string filter = normalise_topic(raw_filter);
+    // Every filter under its devicebound topic is its own: without a cap,
+    // one device could make the hub hold any number of them.
     bool room = subscriptions_.size() < kMaxSubscriptions || subscriptions_.count(filter);
-    if (may_subscribe(filter) && !room) {
-      // Every filter under its devicebound topic is its own: without a cap,
-      // one device could make the hub hold any number of them.
-      services_.record_refusal(
-          identity_, Error(Reason::limit_exceeded,
-                           "device " + identity_.device_id + " holds " +
-                               std::to_string(kMaxSubscriptions) +
-                               " subscriptions, the most a session may; \"" +
-                               filter.substr(0, 200) + "\" was refused"));
-      suback.return_codes.push_back(mqtt::kSubackFailure);
-    } else if (may_subscribe(filter)) {
-      subscriptions_.insert(filter);
-      suback.return_codes.push_back(std::min<std::uint8_t>(qos, 1));
+    std::uint8_t code = std::min<std::uint8_t>(qos, 1);
+    if (!may_subscribe(filter)) {
+      not_allowed.push_back(std::move(filter));
+      code = mqtt::kSubackFailure;
+    } else if (!room) {
+      over_cap.push_back(std::move(filter));
+      code = mqtt::kSubackFailure;
     } else {
-      services_.record_refusal(identity_,
-                               Error(Reason::topic_not_allowed,
-                                     "device " + identity_.device_id +
-                                         " may not subscribe to \"" +
-                                         filter.substr(0, 200) + "\""));
-      suback.return_codes.push_back(mqtt::kSubackFailure);
+      subscriptions_.insert(std::move(filter));
     }
+    suback.return_codes.push_back(code);
   }
+  if (!not_allowed.empty())
+    services_.record_refusal(identity_, Error(Reason::topic_not_allowed,
+                                              "device " + identity_.device_id +
+                                                  " may not subscribe to " +
+                                                  refused_filters(not_allowed)));
+  if (!over_cap.empty())
+    services_.record_refusal(
+        identity_, Error(Reason::limit_exceeded,
+                         "device " + identity_.device_id + " holds " +
+                             std::to_string(kMaxSubscriptions) +
+                             " subscriptions, the most a session may; " +
+                             refused_filters(over_cap) + " refused"));
   return {{suback}, false};
 }
 

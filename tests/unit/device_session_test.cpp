@@ -311,6 +311,18 @@ TEST_F(DeviceSessionTest, ASessionHoldsABoundedNumberOfSubscriptions) {
   EXPECT_EQ(again.return_codes, (std::vector<std::uint8_t>{1, mqtt::kSubackFailure}));
 }
 
+TEST_F(DeviceSessionTest, OneSubscribeWithManyRefusedFiltersIsOneRefusal) {
+  connect();
+  mqtt::Subscribe many{8, {}};
+  for (int i = 0; i < 1000; ++i)
+    many.filters.push_back({"devices/widget-002/messages/devicebound/" + std::to_string(i), 1});
+  std::size_t before = services_.refusals.size();
+  auto suback = std::get<mqtt::Suback>(session_.on_packet(many).send.at(0));
+  EXPECT_EQ(suback.return_codes, std::vector<std::uint8_t>(1000, mqtt::kSubackFailure));
+  ASSERT_EQ(services_.refusals.size(), before + 1);
+  EXPECT_NE(services_.refusals.back().detail().find("and 999 more"), std::string::npos);
+}
+
 TEST_F(DeviceSessionTest, NoCloudToDeviceWithoutSubscription) {
   connect();
   EXPECT_FALSE(session_.session.cloud_to_device("", "hello"));
