@@ -233,7 +233,8 @@ struct Encoder {
   std::vector<std::uint8_t> &recycled;
   Encoded operator()(const Connect &c) const {
     PacketWriter out("CONNECT", 64 + c.client_id.size() + (c.username ? c.username->size() : 0) +
-                                    (c.password ? c.password->size() : 0), std::move(recycled));
+                                    (c.password ? c.password->size() : 0),
+                     std::move(recycled));
     out.utf8(c.protocol_name, "protocol name");
     out.u8(c.protocol_level);
     std::uint8_t flags = c.clean_session ? 0x02 : 0;
@@ -273,7 +274,9 @@ struct Encoder {
     return std::move(out).finish(
         std::uint8_t(0x30 | (p.dup ? 0x08 : 0) | (p.qos << 1) | (p.retain ? 1 : 0)));
   }
-  Encoded operator()(const Puback &p) const { return packet_id_only("PUBACK", 0x40, p.packet_id, std::move(recycled)); }
+  Encoded operator()(const Puback &p) const {
+    return packet_id_only("PUBACK", 0x40, p.packet_id, std::move(recycled));
+  }
   Encoded operator()(const Subscribe &s) const {
     PacketWriter out("SUBSCRIBE", 2 + 64 * s.filters.size(), std::move(recycled));
     out.u16(s.packet_id);
@@ -299,9 +302,15 @@ struct Encoder {
   Encoded operator()(const Unsuback &u) const {
     return packet_id_only("UNSUBACK", 0xb0, u.packet_id, std::move(recycled));
   }
-  Encoded operator()(const Pingreq &) const { return no_body("PINGREQ", 0xc0, std::move(recycled)); }
-  Encoded operator()(const Pingresp &) const { return no_body("PINGRESP", 0xd0, std::move(recycled)); }
-  Encoded operator()(const Disconnect &) const { return no_body("DISCONNECT", 0xe0, std::move(recycled)); }
+  Encoded operator()(const Pingreq &) const {
+    return no_body("PINGREQ", 0xc0, std::move(recycled));
+  }
+  Encoded operator()(const Pingresp &) const {
+    return no_body("PINGRESP", 0xd0, std::move(recycled));
+  }
+  Encoded operator()(const Disconnect &) const {
+    return no_body("DISCONNECT", 0xe0, std::move(recycled));
+  }
 };
 
 } // namespace
