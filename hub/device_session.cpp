@@ -55,7 +55,7 @@ std::string normalise_topic(const std::string &topic) {
 }
 
 DeviceSession::DeviceSession(DeviceIdentity identity, SessionServices &services, LateOutput late)
-    : identity_(std::move(identity)), services_(services), late_(std::move(late)) {}
+    : identity_(std::move(identity)), services_(services), late_(std::make_shared<const LateOutput>(std::move(late))) {}
 
 SessionOutput DeviceSession::refuse_connect(const Error &error) {
   services_.record_refusal(identity_, error);
@@ -132,7 +132,7 @@ SessionOutput DeviceSession::on_connect(const mqtt::Connect &connect) {
   asked_keep_alive_ = std::chrono::seconds(connect.keep_alive);
   admitting_ = true;
   services_.admit(identity_, [late = late_](Result<bool> admitted) {
-    late([admitted = std::move(admitted)](DeviceSession &session) {
+    (*late)([admitted = std::move(admitted)](DeviceSession &session) {
       return session.on_admission(admitted);
     });
   });
@@ -163,7 +163,7 @@ SessionOutput DeviceSession::on_publish(mqtt::Publish &&publish) {
     // QoS 0 messages are counted too, so that neither kind can queue
     // without bound behind the disk.
     auto durable = [late = late_, qos = publish.qos, id = publish.packet_id](bool kept) {
-      late([kept, qos, id](DeviceSession &session) {
+      (*late)([kept, qos, id](DeviceSession &session) {
         --session.awaiting_disk_;
         if (!kept)
           return SessionOutput{{}, true};

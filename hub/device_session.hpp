@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -135,7 +136,8 @@ private:
 
   DeviceIdentity identity_;
   SessionServices &services_;
-  LateOutput late_;
+  // Shared, so that each completion copies a pointer, not the function.
+  std::shared_ptr<const LateOutput> late_;
   bool connected_ = false, admitting_ = false;
   std::chrono::seconds asked_keep_alive_{0};
   std::chrono::seconds keep_alive_{60};

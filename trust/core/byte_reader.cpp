@@ -44,7 +44,9 @@ bool ByteReader::read_binary(std::string &out_value) {
     position_ = start;
     return false;
   }
-  out_value.assign(data.begin(), data.end());
+  // By pointer and size: libstdc++ assigns from other iterator types through
+  // a temporary string (two allocations instead of one).
+  out_value.assign(reinterpret_cast<const char *>(data.data()), data.size());
   return true;
 }
 

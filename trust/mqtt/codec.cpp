@@ -74,7 +74,7 @@ Result<Packet> decode_publish(std::uint8_t flags, ByteReader &in) {
   if (publish.qos > 0 && (!in.read_u16(publish.packet_id) || publish.packet_id == 0))
     return malformed("PUBLISH", "QoS 1 needs a non-zero packet identifier");
   auto payload = in.rest();
-  publish.payload.assign(payload.begin(), payload.end());
+  publish.payload.assign(reinterpret_cast<const char *>(payload.data()), payload.size());
   return Packet(std::move(publish));
 }
 
