@@ -48,7 +48,11 @@ void TlsSocket::keep_buffers(bool keep) {
   if (keep)
     return (void)SSL_clear_mode(ssl_.get(), SSL_MODE_RELEASE_BUFFERS);
   SSL_set_mode(ssl_.get(), SSL_MODE_RELEASE_BUFFERS);
-  (void)SSL_free_buffers(ssl_.get()); // refused (0) while a record is half read
+  // Not while records wait to be read (a connection paused by back-pressure):
+  // OpenSSL before 3.0.14 freed such buffers anyway (CVE-2024-4741). With
+  // the mode set, they go after the next read.
+  if (!SSL_has_pending(ssl_.get()))
+    (void)SSL_free_buffers(ssl_.get());
 }
 
 } // namespace chainlab::hub
