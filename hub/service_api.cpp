@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cstdint>
 #include <future>
 #include <map>
 
@@ -169,21 +171,54 @@ void set_certificate_change(Call &call) {
             call.context.registration.set_certificate_change(call.hub, call.part(3), policy));
 }
 
+Result<std::int64_t> whole_number_parameter(const std::string &target, const char *name,
+                                            std::int64_t absent, std::int64_t most) {
+  std::string text = query_parameter(target, name);
+  if (text.empty())
+    return absent;
+  std::int64_t value = -1;
+  auto [end, failed] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (failed != std::errc() || end != text.data() + text.size() || value < 0 || value > most)
+    return Error(Reason::malformed_request, std::string("query parameter \"") + name +
+                                                "\": expected a whole number from 0 to " +
+                                                std::to_string(most));
+  return value;
+}
+
+json event_json(const registry::EventRecord &event) {
+  return {{"id", event.id},
+          {"time", pki::format_time(event.time)},
+          {"kind", event.kind},
+          {"reason", event.reason},
+          {"subject", event.subject},
+          {"detail", event.detail}};
+}
+
+// list_events answers one page of the hub's history after "after", oldest
+// first: a long history is read page by page ("more", "next"), never built
+// whole into one answer. Refusals are counted by SQLite over everything
+// after "after", up to "lastEventId".
 void list_events(Call &call) {
+  auto after = whole_number_parameter(call.request.target, "after", 0, INT64_MAX);
+  auto limit = whole_number_parameter(call.request.target, "limit", kEventsPerPage, kEventsPerPage);
+  for (const auto *asked : {&after, &limit})
+    if (!*asked)
+      return call.respond(error_response(asked->error()));
+  auto &registry = call.context.registry;
+  std::int64_t newest = registry.last_event_id(call.hub), next = after.value();
   json list = json::array();
-  std::map<std::string, int> refusals;
-  long after = std::atol(query_parameter(call.request.target, "after").c_str());
-  for (const auto &event : call.context.registry.events(call.hub, after)) {
-    list.push_back({{"id", event.id},
-                    {"time", pki::format_time(event.time)},
-                    {"kind", event.kind},
-                    {"reason", event.reason},
-                    {"subject", event.subject},
-                    {"detail", event.detail}});
-    if (!event.reason.empty())
-      ++refusals[event.reason];
+  for (const auto &event : registry.events(call.hub, next, std::size_t(limit.value()))) {
+    if (event.id > newest) // written after |newest| was read: the next page's
+      break;
+    list.push_back(event_json(event));
+    next = event.id;
   }
-  call.respond(json_response(200, {{"events", list}, {"refusalsByReason", refusals}}));
+  call.respond(json_response(
+      200, {{"events", list},
+            {"refusalsByReason", registry.refusal_counts(call.hub, newest, after.value())},
+            {"lastEventId", newest},
+            {"next", next},
+            {"more", next < newest}}));
 }
 
 // A route: method and path shape after /hubs/{hub}/ ("*" matches any one

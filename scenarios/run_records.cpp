@@ -130,12 +130,32 @@ std::vector<CertificateFacts> certificate_tree(const std::vector<const ActorStat
   return facts;
 }
 
+std::vector<json> hub_events(RunContext &run, ActorState &hub, const std::string &name,
+                             long after) {
+  std::vector<json> events;
+  for (;;) {
+    auto page = json::parse(
+        run.hub_api(hub, "GET", "/events?after=" + std::to_string(after), name).body, nullptr,
+        false);
+    if (!page.is_object() || !page.contains("events") || !page["events"].is_array())
+      return events;
+    for (auto &event : page["events"])
+      events.push_back(std::move(event));
+    long next = page.value("next", after);
+    if (!page.value("more", false) || next <= after) // a page that moves nothing ends it
+      return events;
+    after = next;
+  }
+}
+
+long last_hub_event_id(RunContext &run, ActorState &hub, const std::string &name) {
+  auto page = json::parse(run.hub_api(hub, "GET", "/events?limit=0", name).body, nullptr, false);
+  return page.is_object() ? page.value("lastEventId", 0L) : 0L;
+}
+
 HubRecord hub_record(RunContext &run, ActorState &hub, const std::string &name) {
   HubRecord record{name, {}, {}};
-  auto body = json::parse(run.hub_api(hub, "GET", "/events", name).body, nullptr, false);
-  if (!body.is_object() || !body.contains("events") || !body["events"].is_array())
-    return record;
-  for (const auto &event : body["events"]) {
+  for (const auto &event : hub_events(run, hub, name)) {
     if (!event.is_object() || event.value("reason", "").empty())
       continue;
     ++record.refusals_by_reason[event.value("reason", "")];

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "scenarios/run_context.hpp"
 
 namespace chainlab::scenario {
@@ -30,5 +32,11 @@ std::vector<CertificateFacts> certificate_tree(const std::vector<const ActorStat
 
 // hub_record: the refusals hub |name| recorded, read through its API.
 HubRecord hub_record(RunContext &run, ActorState &hub, const std::string &name);
+// hub_events: hub |name|'s events after |after|, oldest first, read page by
+// page through its API; a malformed page ends the reading.
+std::vector<nlohmann::json> hub_events(RunContext &run, ActorState &hub, const std::string &name,
+                                       long after = 0);
+// last_hub_event_id: the id of hub |name|'s newest event (0 if none).
+long last_hub_event_id(RunContext &run, ActorState &hub, const std::string &name);
 
 } // namespace chainlab::scenario

@@ -300,11 +300,6 @@ private:
                                             hub_name + "\"");
   }
 
-  long last_event_id(ActorState &hub, const std::string &hub_name) {
-    auto events = json::parse(hub_api(hub, "GET", "/events", hub_name).body);
-    return events["events"].empty() ? 0 : events["events"].back().value("id", 0L);
-  }
-
   StepResult run_step(const StepSpec &step, size_t index) {
     const Expectation &expect = step.expect;
     out_ << "\n\033[1m== step " << index + 1 << "/" << scenario_.steps.size() << ": " << step.name
@@ -323,7 +318,7 @@ private:
         invalid(step, "/action", "a " + actor.spec->role + " cannot " + step.action);
       std::string hub_name = step.args.contains("hub") ? arg(step, "hub") : "";
       ActorState *hub = hub_name.empty() ? nullptr : &hub_serving(hub_name);
-      long events_before = hub && !expect.hub_event.empty() ? last_event_id(*hub, hub_name) : 0;
+      long events_before = hub && !expect.hub_event.empty() ? last_hub_event_id(*this, *hub, hub_name) : 0;
       StepCall call{step, actor, hub, hub_name, result};
       action->handler(*this, call);
       if (result.passed && !expect.hub_event.empty())
@@ -343,8 +338,7 @@ private:
                        const std::string &reason, StepResult &result) {
     // The hub records a refusal as it happens; give it a moment.
     for (int attempt = 0; attempt < 30; ++attempt) {
-      auto events = json::parse(hub_api(hub, "GET", "/events?after=" + std::to_string(after), hub_name).body);
-      for (const auto &event : events["events"])
+      for (const auto &event : hub_events(*this, hub, hub_name, after))
         if (event.value("reason", "") == reason) {
           result.message += "; the hub recorded " + reason + ": " + event.value("detail", "");
           return;

@@ -251,5 +251,37 @@ TEST_F(HubRegistration, ListDisableEnableDeleteAndEvents) {
   EXPECT_TRUE(registry_->events("attacker").empty());
 }
 
+// A long history is answered page by page, never whole: at most 1,000
+// events per answer, "next" continues after the last one given, and the
+// refusal counts cover everything after "after", not only the page.
+TEST_F(HubRegistration, EventsAreAnsweredPageByPage) {
+  for (int i = 0; i < 1205; ++i)
+    registry_->add_event_later({0, "contoso", now(), "refused", i % 5 ? "" : "chain_invalid",
+                                "widget-" + std::to_string(i), "probe"});
+  registry_->flush_events();
+  auto first = json::parse(call("GET", "/events").body);
+  ASSERT_EQ(first["events"].size(), 1000u);
+  EXPECT_TRUE(first["more"].get<bool>());
+  EXPECT_EQ(first["next"], first["events"].back()["id"]);
+  EXPECT_EQ(first["refusalsByReason"]["chain_invalid"], 241); // all 1,205, not the page's 200
+  auto rest = json::parse(call("GET", "/events?after=" + first["next"].dump()).body);
+  ASSERT_EQ(rest["events"].size(), 205u);
+  EXPECT_FALSE(rest["more"].get<bool>());
+  EXPECT_EQ(rest["next"], rest["lastEventId"]);
+  EXPECT_EQ(rest["events"][0]["subject"], "widget-1000");
+  EXPECT_EQ(rest["refusalsByReason"]["chain_invalid"], 41);
+
+  auto none = json::parse(call("GET", "/events?limit=0").body);
+  EXPECT_TRUE(none["events"].empty());
+  EXPECT_EQ(none["lastEventId"], rest["lastEventId"]);
+  EXPECT_EQ(json::parse(call("GET", "/events?limit=2&after=5").body)["events"].size(), 2u);
+  for (std::string bad : {"limit=1001", "limit=-1", "limit=ten", "after=-1", "after=1e3",
+                          "after=99999999999999999999"}) {
+    auto refused = call("GET", "/events?" + bad);
+    EXPECT_EQ(refused.status, 400) << bad;
+    EXPECT_NE(refused.body.find(bad.substr(0, bad.find('='))), std::string::npos) << refused.body;
+  }
+}
+
 } // namespace
 } // namespace chainlab

@@ -370,11 +370,12 @@ std::vector<EventRecord> HubRegistry::events(const std::string &hub, std::int64_
 }
 
 std::map<std::string, long> HubRegistry::refusal_counts(const std::string &hub,
-                                                        std::int64_t up_to_id) {
+                                                        std::int64_t up_to_id,
+                                                        std::int64_t after_id) {
   std::lock_guard lock(mutex_);
-  auto query = db_.prepare("SELECT reason, COUNT(*) FROM events "
-                           "WHERE hub = ? AND id <= ? AND reason != '' GROUP BY reason");
-  query.bind(1, hub).bind(2, up_to_id);
+  auto query = db_.prepare("SELECT reason, COUNT(*) FROM events WHERE hub = ? AND id > ? "
+                           "AND id <= ? AND reason != '' GROUP BY reason");
+  query.bind(1, hub).bind(2, after_id).bind(3, up_to_id);
   std::map<std::string, long> counts;
   while (query.step())
     counts[query.text(0)] = long(query.integer(1));

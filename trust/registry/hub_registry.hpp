@@ -198,9 +198,11 @@ public:
   // events: |hub|'s events after |after_id|, oldest first, at most |limit|.
   std::vector<EventRecord> events(const std::string &hub, std::int64_t after_id = 0,
                                   std::size_t limit = SIZE_MAX);
-  // refusal_counts: how many of |hub|'s events up to |up_to_id| carry each
-  // reason, counted by SQLite: a live page must not read a long history.
-  std::map<std::string, long> refusal_counts(const std::string &hub, std::int64_t up_to_id);
+  // refusal_counts: how many of |hub|'s events after |after_id| and up to
+  // |up_to_id| carry each reason, counted by SQLite: no reader has to read
+  // a long history to count it.
+  std::map<std::string, long> refusal_counts(const std::string &hub, std::int64_t up_to_id,
+                                             std::int64_t after_id = 0);
   // last_event_id: the newest event's id in |hub| (0 if none).
   std::int64_t last_event_id(const std::string &hub);
   // set_event_retention keeps at most |events_per_hub| events per hub (0 =
