@@ -33,8 +33,8 @@ nlohmann::json json_body(const std::string &body);
 // that names the parameter.
 Result<std::int64_t> whole_number_parameter(const std::string &target, const char *name,
                                             std::int64_t absent, std::int64_t most);
-// GET /events answers at most this many events per page.
-constexpr std::int64_t kEventsPerPage = 1000;
+// A list (GET events, GET devices) answers at most this many per page.
+constexpr std::int64_t kMostPerPage = 1000;
 
 nlohmann::json ca_json(const registry::CaRecord &record);
 nlohmann::json device_json(const registry::DeviceRecord &device);

@@ -109,20 +109,34 @@ std::vector<registry::IntermediateRule> intermediate_rules(Call &call,
 
 } // namespace
 
+// list_devices answers one page of the devices a query selects, by id
+// ("after", "limit", then "next" and "more"); "count" is all it selects.
 void list_devices(Call &call) {
   auto query = device_query(call.request.target);
-  if (!query)
-    return call.respond(error_response(query.error()));
+  auto limit = whole_number_parameter(call.request.target, "limit", kMostPerPage, kMostPerPage);
+  if (!query || !limit)
+    return call.respond(error_response(!query ? query.error() : limit.error()));
   bool certificates = query_parameter(call.request.target, "certificates") == "true";
   auto &registry = call.context.registry;
+  registry::DeviceQuery page = query.value();
+  page.after_device_id = query_parameter(call.request.target, "after");
+  page.limit = std::size_t(limit.value()) + 1; // one more tells whether there are more
+  auto devices = registry.query_devices(call.hub, page);
+  bool more = devices.size() > std::size_t(limit.value());
+  if (more)
+    devices.pop_back();
   json list = json::array();
-  for (const auto &device : registry.query_devices(call.hub, query.value())) {
+  for (const auto &device : devices) {
     list.push_back(device_json(device));
     if (certificates)
       if (auto der = registry.device_certificate(call.hub, device.thumbprint))
         list.back()["certificate"] = pki::base64_encode(*der);
   }
-  call.respond(json_response(200, {{"devices", list}, {"count", list.size()}}));
+  std::string next = devices.empty() ? page.after_device_id : devices.back().device_id;
+  call.respond(json_response(200, {{"devices", list},
+                                   {"count", registry.count_devices(call.hub, query.value())},
+                                   {"next", next},
+                                   {"more", more}}));
 }
 
 // set_group_enabled: every device under a CA or an intermediate at once.

@@ -55,6 +55,20 @@ json ca_json(const registry::CaRecord &record) {
   return out;
 }
 
+Result<std::int64_t> whole_number_parameter(const std::string &target, const char *name,
+                                            std::int64_t absent, std::int64_t most) {
+  std::string text = query_parameter(target, name);
+  if (text.empty())
+    return absent;
+  std::int64_t value = -1;
+  auto [end, failed] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (failed != std::errc() || end != text.data() + text.size() || value < 0 || value > most)
+    return Error(Reason::malformed_request, std::string("query parameter \"") + name +
+                                                "\": expected a whole number from 0 to " +
+                                                std::to_string(most));
+  return value;
+}
+
 namespace {
 
 // certificate_field reads {"certificate": ...} as PEM text or base64 DER.
@@ -171,20 +185,6 @@ void set_certificate_change(Call &call) {
             call.context.registration.set_certificate_change(call.hub, call.part(3), policy));
 }
 
-Result<std::int64_t> whole_number_parameter(const std::string &target, const char *name,
-                                            std::int64_t absent, std::int64_t most) {
-  std::string text = query_parameter(target, name);
-  if (text.empty())
-    return absent;
-  std::int64_t value = -1;
-  auto [end, failed] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (failed != std::errc() || end != text.data() + text.size() || value < 0 || value > most)
-    return Error(Reason::malformed_request, std::string("query parameter \"") + name +
-                                                "\": expected a whole number from 0 to " +
-                                                std::to_string(most));
-  return value;
-}
-
 json event_json(const registry::EventRecord &event) {
   return {{"id", event.id},
           {"time", pki::format_time(event.time)},
@@ -200,7 +200,7 @@ json event_json(const registry::EventRecord &event) {
 // after "after", up to "lastEventId".
 void list_events(Call &call) {
   auto after = whole_number_parameter(call.request.target, "after", 0, INT64_MAX);
-  auto limit = whole_number_parameter(call.request.target, "limit", kEventsPerPage, kEventsPerPage);
+  auto limit = whole_number_parameter(call.request.target, "limit", kMostPerPage, kMostPerPage);
   for (const auto *asked : {&after, &limit})
     if (!*asked)
       return call.respond(error_response(asked->error()));

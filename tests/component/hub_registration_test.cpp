@@ -283,5 +283,39 @@ TEST_F(HubRegistration, EventsAreAnsweredPageByPage) {
   }
 }
 
+// Devices are answered a page at a time by id, "count" is every device the
+// query selects, and the filter holds across pages.
+TEST_F(HubRegistration, DevicesAreAnsweredPageByPage) {
+  for (int i = 0; i < 7; ++i) {
+    registry::DeviceRecord device;
+    device.hub = "contoso";
+    device.device_id = "widget-" + std::to_string(i);
+    device.registration = "pre-registered";
+    device.enabled = i != 3;
+    registry_->upsert_device(device);
+  }
+  std::vector<std::string> seen;
+  std::string after;
+  for (int page = 0; page < 4; ++page) {
+    auto body = json::parse(call("GET", "/devices?status=enabled&limit=2&after=" + after).body);
+    EXPECT_EQ(body["count"], 6);
+    for (const auto &device : body["devices"])
+      seen.push_back(device["deviceId"]);
+    after = body["next"];
+    EXPECT_EQ(body["more"].get<bool>(), page < 2) << page;
+    if (!body["more"].get<bool>())
+      break;
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"widget-0", "widget-1", "widget-2", "widget-4",
+                                            "widget-5", "widget-6"}));
+  auto counted = json::parse(call("GET", "/devices?limit=0").body);
+  EXPECT_TRUE(counted["devices"].empty());
+  EXPECT_EQ(counted["count"], 7);
+  EXPECT_TRUE(counted["more"].get<bool>());
+  auto refused = call("GET", "/devices?limit=1001");
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.body.find(R"(query parameter \"limit\")"), std::string::npos) << refused.body;
+}
+
 } // namespace
 } // namespace chainlab

@@ -7,6 +7,7 @@
 
 #include "ca/hub_api.hpp"
 #include "core/clock.hpp"
+#include "core/http_message.hpp"
 #include "est/client.hpp"
 #include "pki/encoding.hpp"
 #include "pki/inspect.hpp"
@@ -241,6 +242,24 @@ std::optional<Error> check_entries(const std::string &ca, const TreeHead &head,
   return verified ? std::nullopt : std::optional<Error>(verified.error());
 }
 
+namespace {
+
+// for_each_device hands |visit| each of the hub's devices with its
+// certificate, read page by page: a large fleet is never one answer.
+template <typename Visit> void for_each_device(HubApi &hub, Visit visit) {
+  for (std::string after;;) {
+    json page = hub.call("GET", "/devices?certificates=true&after=" + percent_encode(after));
+    for (const auto &device : page.value("devices", json::array()))
+      visit(device);
+    std::string next = page.value("next", "");
+    if (!page.value("more", false) || next <= after) // a page that moves nothing ends it
+      return;
+    after = next;
+  }
+}
+
+} // namespace
+
 AuditReport audit(const AuditOptions &options) {
   json heads = read_heads(options.heads_file);
   AuditReport report;
@@ -249,14 +268,13 @@ AuditReport audit(const AuditOptions &options) {
   for (const auto &source : options.logs)
     logs.push_back(fetch_log(source, heads));
   HubApi hub(options.hub);
-  json devices = hub.call("GET", "/devices?certificates=true").value("devices", json::array());
   std::set<std::string> seen;
-  for (const auto &device : devices) {
+  for_each_device(hub, [&](const json &device) {
     if (device.value("registration", "") == "thumbprint")
-      continue; // registered one-to-one by an operator: no CA vouches for it
+      return; // registered one-to-one by an operator: no CA vouches for it
     report.devices++;
     check_device(device, logs, report, seen);
-  }
+  });
   for (auto &log : logs) {
     if (log.usable)
       list_unseen(log, seen);

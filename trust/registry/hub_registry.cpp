@@ -579,10 +579,13 @@ std::optional<DeviceRecord> HubRegistry::find_device(const std::string &hub,
   return read_device(query);
 }
 
-std::vector<DeviceRecord> HubRegistry::query_devices(const std::string &hub,
-                                                     const DeviceQuery &filter) {
-  std::lock_guard lock(mutex_);
-  std::string sql = std::string("SELECT ") + kDeviceColumns + " FROM devices WHERE hub = ?1";
+namespace {
+
+// selected_devices: the statement selecting |columns| of the devices
+// |filter| names, its page included when |paged|.
+Statement selected_devices(Database &db, const std::string &columns, const std::string &hub,
+                           const DeviceQuery &filter, bool paged) {
+  std::string sql = "SELECT " + columns + " FROM devices WHERE hub = ?1";
   if (!filter.ca_name.empty())
     sql += " AND ca_name = ?2";
   if (!filter.issuer_subject.empty())
@@ -595,16 +598,37 @@ std::vector<DeviceRecord> HubRegistry::query_devices(const std::string &hub,
     sql += " AND first_connected < ?6";
   if (filter.enabled)
     sql += " AND enabled = ?7";
-  auto query = db_.prepare(sql + " ORDER BY device_id");
+  if (paged)
+    sql += " AND device_id > ?8 ORDER BY device_id LIMIT ?9";
+  auto query = db.prepare(sql);
   query.bind(1, hub).bind(2, filter.ca_name).bind(3, filter.issuer_subject)
       .bind(4, filter.chain_contains);
   bind_optional_time(query, 5, filter.connected_from);
   bind_optional_time(query, 6, filter.connected_until);
   query.bind(7, std::int64_t(filter.enabled.value_or(true)));
+  if (paged) // SQLite reads a negative LIMIT as none
+    query.bind(8, filter.after_device_id)
+        .bind(9, filter.limit > std::size_t(INT64_MAX) ? std::int64_t(-1)
+                                                        : std::int64_t(filter.limit));
+  return query;
+}
+
+} // namespace
+
+std::vector<DeviceRecord> HubRegistry::query_devices(const std::string &hub,
+                                                     const DeviceQuery &filter) {
+  std::lock_guard lock(mutex_);
+  auto query = selected_devices(db_, kDeviceColumns, hub, filter, true);
   std::vector<DeviceRecord> devices;
   while (query.step())
     devices.push_back(read_device(query));
   return devices;
+}
+
+std::size_t HubRegistry::count_devices(const std::string &hub, const DeviceQuery &filter) {
+  std::lock_guard lock(mutex_);
+  auto query = selected_devices(db_, "COUNT(*)", hub, filter, false);
+  return query.step() ? std::size_t(query.integer(0)) : 0;
 }
 
 bool HubRegistry::set_device_enabled(const std::string &hub, const std::string &device_id,

@@ -80,6 +80,9 @@ struct DeviceQuery {
   std::string chain_contains; // "" = any: devices with this CA anywhere above
   std::optional<TimePoint> connected_from, connected_until; // first connection
   std::optional<bool> enabled;
+  // A page: devices whose id sorts after |after_device_id|, at most |limit|.
+  std::string after_device_id;
+  std::size_t limit = SIZE_MAX;
 };
 
 struct TelemetryRecord {
@@ -160,7 +163,10 @@ public:
   void set_intermediate_rules(const std::string &hub, const std::vector<IntermediateRule> &rules,
                               bool disabled, const EventRecord &event);
   std::optional<DeviceRecord> find_device(const std::string &hub, const std::string &device_id);
+  // query_devices: the devices |query| selects, ordered by id (one page of
+  // them if it asks for one); count_devices: how many it selects, pages aside.
   std::vector<DeviceRecord> query_devices(const std::string &hub, const DeviceQuery &query);
+  std::size_t count_devices(const std::string &hub, const DeviceQuery &query);
   // device_certificate: the certificate (DER) a device with this thumbprint
   // was admitted with, if the hub kept it.
   std::optional<std::string> device_certificate(const std::string &hub,
