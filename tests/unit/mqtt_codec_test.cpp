@@ -164,6 +164,27 @@ TEST(MqttCodec, EncodeRefusesWhatMqttCannotCarry) {
   EXPECT_EQ(topic_name_problem("devices/widget-001/messages/events/"), std::nullopt);
 }
 
+// MQTT's remaining length has four 7-bit digits: 268,435,455 bytes at most.
+// A packet that size is written with the four-digit header; one byte more is
+// packet_too_large, never a wrapped length on the wire.
+TEST(MqttCodec, EncodeStopsAtMqttsLargestPacket) {
+  constexpr std::size_t kLargest = 268435455;
+  const std::string topic = "devices/d/messages/devicebound/";
+  Publish largest{topic, std::string(kLargest - 2 - topic.size(), 'x'), 0, false, false, 0};
+  auto wire = encode(largest);
+  ASSERT_TRUE(wire) << wire.error().detail();
+  EXPECT_EQ(wire.value().size(), 5 + kLargest);
+  EXPECT_EQ(std::vector<std::uint8_t>(wire.value().begin(), wire.value().begin() + 5),
+            (std::vector<std::uint8_t>{0x30, 0xff, 0xff, 0xff, 0x7f}));
+  wire = Result<std::vector<std::uint8_t>>(std::vector<std::uint8_t>{}); // free it first
+  largest.payload.push_back('x');
+  auto refused = encode(largest);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().reason(), Reason::packet_too_large);
+  EXPECT_NE(refused.error().detail().find("PUBLISH of 268435456 bytes"), std::string::npos)
+      << refused.error().detail();
+}
+
 TEST(MqttCodec, AnEncodingInARecycledBufferIsTheSameAsInAFreshOne) {
   // The hub encodes a busy device's PUBACKs into its spent write buffers.
   std::vector<Packet> packets = {Puback{9}, Publish{"devices/d/messages/devicebound/", "hi", 1,
