@@ -100,7 +100,11 @@ void dashboard_state(Call &call) {
   json cas = json::array(), devices = json::array(), disabled = json::array();
   for (const auto &record : registry.list_cas(call.hub))
     cas.push_back(ca_json(record));
-  for (const auto &device : registry.query_devices(call.hub, {}))
+  // A page is drawn for people: a large fleet's tree shows its first
+  // devices by id, and says how many there are.
+  registry::DeviceQuery first_page;
+  first_page.limit = kMostPerPage;
+  for (const auto &device : registry.query_devices(call.hub, first_page))
     devices.push_back(device_json(device));
   for (const auto &rule : registry.disabled_intermediates(call.hub))
     disabled.push_back({{"subject", rule.subject}, {"key", rule.key_fingerprint}});
@@ -111,6 +115,7 @@ void dashboard_state(Call &call) {
   call.respond(json_response(200, {{"hub", call.hub},
                                    {"cas", cas},
                                    {"devices", devices},
+                                   {"deviceCount", registry.count_devices(call.hub, {})},
                                    {"disabledIntermediates", disabled},
                                    {"refusalsByReason", refusals},
                                    {"cursor", cursor_text(cursor)}}));

@@ -23,7 +23,8 @@ const char *const kDashboardPage = R"html(<!DOCTYPE html>
 <main id="live" hidden>
   <section><h2>Trust tree</h2>
     <p class="hint">Verified CAs, the intermediates seen in device chains, and the devices under each.</p>
-    <div id="tree"></div></section>
+    <div id="tree"></div>
+    <p id="devices-shown" class="hint" hidden></p></section>
   <section><h2>Refusals by reason</h2>
     <table id="refusals"><thead><tr><th>reason</th><th>count</th></tr></thead><tbody></tbody></table>
     <p id="no-refusals">None yet.</p></section>
@@ -113,6 +114,10 @@ const char *const kDashboardScript = R"js('use strict';
     var list = el('ul', undefined, 'tree');
     roots.forEach(function (root) { list.appendChild(renderNode(root)); });
     $('tree').replaceChildren(list);
+    var shown = (state.devices || []).length, all = Number(state.deviceCount) || shown;
+    $('devices-shown').hidden = all <= shown;
+    $('devices-shown').textContent = 'The tree shows the first ' + shown + ' of ' + all +
+                                     ' devices, by id; the devices API lists them all.';
   }
   function renderNode(entry) {
     var item = el('li', undefined, entry.kind);

@@ -96,6 +96,20 @@ TEST_F(Dashboard, StateHoldsDevicesRefusalsAndTheCursor) {
   EXPECT_EQ(cursor.telemetry, registry_->last_telemetry_id());
 }
 
+// The tree is drawn for people: a large fleet sends its first 1,000
+// devices by id and how many there are, not every device on each refresh.
+TEST_F(Dashboard, StateHoldsAPageOfALargeFleetAndItsSize) {
+  for (int i = 0; i < 1003; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "widget-%04d", i);
+    admit(id, std::string("CN=") + id + " <- CN=Company-X");
+  }
+  auto state = json::parse(get("/hubs/classroom/dashboard/state").body);
+  ASSERT_EQ(state["devices"].size(), 1000u);
+  EXPECT_EQ(state["devices"][999]["deviceId"], "widget-0999");
+  EXPECT_EQ(state["deviceCount"], 1003);
+}
+
 // A live page that comes back with an old cursor gets one batch, read as
 // one batch: the history behind it is never read whole.
 TEST_F(Dashboard, TheFeedReadsOneBatchAtATime) {
