@@ -1,6 +1,8 @@
 // The devices part of the service API. Every change an operator makes is
 // written, then published to the trust snapshot, then applied to live
 // sessions, before the answer goes out.
+#include <cstdint>
+
 #include "core/clock.hpp"
 #include "hub/api_support.hpp"
 #include "hub/device_json.hpp"
@@ -274,12 +276,24 @@ void device_twin(Call &call) {
 }
 
 // Payloads are bytes: UTF-8 text is returned as is, anything else as base64.
+// device_telemetry answers one page of a device's messages after "after",
+// oldest first ("next", "more"): a busy device's history is never one answer.
 void device_telemetry(Call &call) {
   if (!find_or_answer(call))
     return;
+  auto after = whole_number_parameter(call.request.target, "after", 0, INT64_MAX);
+  auto limit = whole_number_parameter(call.request.target, "limit", kMostPerPage, kMostPerPage);
+  for (const auto *asked : {&after, &limit})
+    if (!*asked)
+      return call.respond(error_response(asked->error()));
+  auto records = call.context.registry.device_telemetry(call.hub, call.part(3), after.value(),
+                                                        std::size_t(limit.value()) + 1);
+  bool more = records.size() > std::size_t(limit.value());
+  if (more)
+    records.pop_back();
   json list = json::array();
-  for (const auto &record : call.context.registry.telemetry(call.hub, call.part(3))) {
-    json item = {{"time", pki::format_time(record.time)}, {"topic", record.topic}};
+  for (const auto &[id, record] : records) {
+    json item = {{"id", id}, {"time", pki::format_time(record.time)}, {"topic", record.topic}};
     if (is_valid_utf8(record.payload)) {
       item["payload"] = record.payload;
     } else {
@@ -288,7 +302,8 @@ void device_telemetry(Call &call) {
     }
     list.push_back(std::move(item));
   }
-  call.respond(json_response(200, {{"telemetry", list}}));
+  std::int64_t next = records.empty() ? after.value() : records.back().first;
+  call.respond(json_response(200, {{"telemetry", list}, {"next", next}, {"more", more}}));
 }
 
 void send_message(Call &call) {

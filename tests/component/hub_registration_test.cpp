@@ -317,5 +317,35 @@ TEST_F(HubRegistration, DevicesAreAnsweredPageByPage) {
   EXPECT_NE(refused.body.find(R"(query parameter \"limit\")"), std::string::npos) << refused.body;
 }
 
+// A device's telemetry is answered a page at a time, oldest first, and only
+// its own messages.
+TEST_F(HubRegistration, TelemetryIsAnsweredPageByPage) {
+  registry::DeviceRecord device;
+  device.hub = "contoso";
+  device.device_id = "widget-1";
+  device.registration = "pre-registered";
+  registry_->upsert_device(device);
+  for (int i = 0; i < 5; ++i) {
+    registry_->add_telemetry({"contoso", "widget-1", now(), "t", "m" + std::to_string(i)});
+    registry_->add_telemetry({"contoso", "widget-2", now(), "t", "not widget-1's"});
+  }
+  std::vector<std::string> payloads;
+  std::int64_t after = 0;
+  for (int page = 0; page < 5; ++page) {
+    auto body = json::parse(
+        call("GET", "/devices/widget-1/telemetry?limit=2&after=" + std::to_string(after)).body);
+    for (const auto &message : body["telemetry"])
+      payloads.push_back(message["payload"]);
+    after = body["next"];
+    if (!body["more"].get<bool>())
+      break;
+  }
+  EXPECT_EQ(payloads, (std::vector<std::string>{"m0", "m1", "m2", "m3", "m4"}));
+  auto whole = json::parse(call("GET", "/devices/widget-1/telemetry").body);
+  EXPECT_EQ(whole["telemetry"].size(), 5u);
+  EXPECT_FALSE(whole["more"].get<bool>());
+  EXPECT_EQ(call("GET", "/devices/widget-1/telemetry?after=x").status, 400);
+}
+
 } // namespace
 } // namespace chainlab

@@ -28,11 +28,21 @@ wait "$client" 2>/dev/null || true
 wait "$hub_pid" 2>/dev/null || true
 start_hub_service
 
-api_call contoso GET /devices/sensor-1/telemetry >"$work/stored.json"
-python3 - "$acked" "$work/stored.json" <<'PY' || fail "acknowledged messages were lost"
+# The stored messages, read page by page (300 per page, so that paging is
+# exercised: every run stores more than that).
+after=0 page=0
+while :; do
+  page=$((page + 1))
+  api_call contoso GET "/devices/sensor-1/telemetry?after=$after&limit=300" >"$work/stored-$page.json"
+  next=$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); print(p["next"] if p["more"] else "")' \
+    "$work/stored-$page.json") || fail "telemetry page $page is not the expected JSON"
+  [ -n "$next" ] && [ "$next" -gt "$after" ] || break
+  after=$next
+done
+python3 - "$acked" "$work"/stored-*.json <<'PY' || fail "acknowledged messages were lost"
 import json, sys
 acked = [line.strip() for line in open(sys.argv[1]) if line.strip()]
-stored = {m["payload"] for m in json.load(open(sys.argv[2]))["telemetry"]}
+stored = {m["payload"] for page in sys.argv[2:] for m in json.load(open(page))["telemetry"]}
 lost = [m for m in acked if m not in stored]
 print(f"{len(acked)} acknowledged, {len(stored)} stored, {len(lost)} lost {lost[:5]}")
 sys.exit(1 if lost else 0)

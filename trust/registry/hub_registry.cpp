@@ -704,16 +704,20 @@ void HubRegistry::insert_telemetry(Database &db, const TelemetryRecord &record) 
       .run();
 }
 
-std::vector<TelemetryRecord> HubRegistry::telemetry(const std::string &hub,
-                                                    const std::string &device_id) {
+std::vector<std::pair<std::int64_t, TelemetryRecord>>
+HubRegistry::device_telemetry(const std::string &hub, const std::string &device_id,
+                              std::int64_t after_id, std::size_t limit) {
   std::lock_guard lock(mutex_);
-  auto query = db_.prepare("SELECT hub, device_id, time, topic, payload FROM telemetry "
-                           "WHERE hub = ? AND device_id = ? ORDER BY id");
-  query.bind(1, hub).bind(2, device_id);
-  std::vector<TelemetryRecord> records;
+  auto query = db_.prepare("SELECT id, hub, device_id, time, topic, payload FROM telemetry "
+                           "WHERE hub = ? AND device_id = ? AND id > ? ORDER BY id LIMIT ?");
+  // SQLite reads a negative LIMIT as none.
+  std::int64_t rows = limit > std::size_t(INT64_MAX) ? -1 : std::int64_t(limit);
+  query.bind(1, hub).bind(2, device_id).bind(3, after_id).bind(4, rows);
+  std::vector<std::pair<std::int64_t, TelemetryRecord>> records;
   while (query.step())
-    records.push_back({query.text(0), query.text(1), from_seconds(query.integer(2)),
-                       query.text(3), query.blob(4)});
+    records.push_back({query.integer(0),
+                       {query.text(1), query.text(2), from_seconds(query.integer(3)),
+                        query.text(4), query.blob(5)}});
   return records;
 }
 

@@ -185,7 +185,11 @@ public:
   // add_telemetry_durably queues |record| for the next group commit;
   // |durable| hears, on the committer thread, whether it is on disk.
   void add_telemetry_durably(TelemetryRecord record, GroupCommit::Durable durable);
-  std::vector<TelemetryRecord> telemetry(const std::string &hub, const std::string &device_id);
+  // device_telemetry: |device_id|'s messages after |after_id|, oldest first,
+  // at most |limit|, each with its id.
+  std::vector<std::pair<std::int64_t, TelemetryRecord>>
+  device_telemetry(const std::string &hub, const std::string &device_id, std::int64_t after_id,
+                   std::size_t limit);
   // telemetry_after: |hub|'s messages after id |after_id|, oldest first,
   // at most |limit|, each with its id (the live page's cursor).
   std::vector<std::pair<std::int64_t, TelemetryRecord>>
