@@ -321,10 +321,14 @@ void send_message(Call &call) {
 void invoke_method(Call &call) {
   if (!find_or_answer(call))
     return;
+  auto seconds = whole_number_parameter(call.request.target, "timeout", 10, 60);
+  if (!seconds || seconds.value() == 0)
+    return call.respond(error_response(
+        Error(Reason::malformed_request, "query parameter \"timeout\": expected whole seconds "
+                                         "from 1 to 60 (10 when absent)")));
   if (!call.context.invoke_method)
     return call.respond(error_response(Error(Reason::not_found, "this hub runs no device gateway")));
-  long seconds = std::atol(query_parameter(call.request.target, "timeout").c_str());
-  auto timeout = std::chrono::seconds(seconds > 0 && seconds <= 60 ? seconds : 10);
+  auto timeout = std::chrono::seconds(seconds.value());
   std::string device_id = call.part(3);
   call.context.invoke_method(
       call.hub, device_id, call.part(5), call.request.body.empty() ? "null" : call.request.body,

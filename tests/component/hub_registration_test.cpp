@@ -345,6 +345,12 @@ TEST_F(HubRegistration, TelemetryIsAnsweredPageByPage) {
   EXPECT_EQ(whole["telemetry"].size(), 5u);
   EXPECT_FALSE(whole["more"].get<bool>());
   EXPECT_EQ(call("GET", "/devices/widget-1/telemetry?after=x").status, 400);
+  // A direct method's timeout is whole seconds from 1 to 60, or refused by name.
+  for (std::string bad : {"0", "61", "-5", "abc", "1.5"}) {
+    auto refused = call("POST", "/devices/widget-1/methods/reboot?timeout=" + bad);
+    EXPECT_EQ(refused.status, 400) << bad;
+    EXPECT_NE(refused.body.find(R"(query parameter \"timeout\")"), std::string::npos) << refused.body;
+  }
 }
 
 } // namespace
