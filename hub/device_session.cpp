@@ -1,6 +1,6 @@
 #include "hub/device_session.hpp"
 
-#include <cstdlib>
+#include <charconv>
 
 #include "core/protocol_codes.hpp"
 #include "mqtt/codec.hpp"
@@ -200,8 +200,16 @@ SessionOutput DeviceSession::on_publish(mqtt::Publish &&publish) {
   } else if (starts_with(topic, "$iothub/methods/res/")) {
     std::string status = topic.substr(std::string("$iothub/methods/res/").size());
     status = status.substr(0, status.find('/'));
-    services_.method_response(identity_, rid, std::atoi(status.c_str()),
-                              publish.payload);
+    int code = 0;
+    auto [end, failed] = std::from_chars(status.data(), status.data() + status.size(), code);
+    if (failed == std::errc() && end == status.data() + status.size() && !status.empty())
+      services_.method_response(identity_, rid, code, publish.payload);
+    else // dropped: the operator's call times out, as for an answer never sent
+      services_.record_refusal(
+          identity_, Error(Reason::malformed_packet,
+                           "device " + identity_.device_id + " answered direct method request " +
+                               rid.substr(0, 64) + " with status \"" + status.substr(0, 64) +
+                               "\", which is not a whole number"));
   } else {
     bool other_device = starts_with(topic, "devices/");
     return refuse_and_close(Error(

@@ -384,6 +384,18 @@ TEST_F(DeviceSessionTest, DirectMethodsAndTheirResponses) {
   EXPECT_EQ(services_.answers[0].request_id, "17");
   EXPECT_EQ(services_.answers[0].status, 200);
   EXPECT_EQ(services_.answers[0].payload, "{\"ok\":true}");
+  // A status that is not a whole number (or does not fit one) is refused by
+  // name and delivered to no one; the connection stays.
+  for (std::string status : {"abc", "99999999999999999999", "", "2x0", "-"}) {
+    auto bad = session_.on_packet(mqtt::Publish{"$iothub/methods/res/" + status + "/?$rid=18",
+                                                "{}", 0, false, false, 0});
+    EXPECT_FALSE(bad.close) << status;
+    expect_last_refusal(Reason::malformed_packet);
+  }
+  EXPECT_EQ(services_.answers.size(), 1u);
+  session_.on_packet(mqtt::Publish{"$iothub/methods/res/-1/?$rid=19", "{}", 0, false, false, 0});
+  ASSERT_EQ(services_.answers.size(), 2u);
+  EXPECT_EQ(services_.answers[1].status, -1);
 }
 
 TEST_F(DeviceSessionTest, PacketsBeforeConnectAndSecondConnectClose) {
