@@ -36,6 +36,26 @@ Result<std::int64_t> whole_number_parameter(const std::string &target, const cha
 // A list (GET events, GET devices) answers at most this many per page.
 constexpr std::int64_t kMostPerPage = 1000;
 
+// Page is what a paged list was asked for: the rows after "after" (an id,
+// 0 for the first page), at most "limit" of them (kMostPerPage if absent).
+struct Page {
+  std::int64_t after = 0;
+  std::size_t limit = kMostPerPage;
+};
+Result<Page> page_parameters(const std::string &target);
+// page_limit: "limit" alone, for a list whose "after" is not a number.
+Result<std::size_t> page_limit(const std::string &target);
+
+// last_of_page: a list asks its store for one row more than |limit|, so
+// that the extra row (removed here) says whether there are more.
+template <class Rows>
+bool last_of_page(Rows &rows, std::size_t limit) {
+  bool more = rows.size() > limit;
+  if (more)
+    rows.erase(rows.begin() + std::ptrdiff_t(limit), rows.end());
+  return more;
+}
+
 nlohmann::json ca_json(const registry::CaRecord &record);
 nlohmann::json device_json(const registry::DeviceRecord &device);
 

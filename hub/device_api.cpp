@@ -115,18 +115,16 @@ std::vector<registry::IntermediateRule> intermediate_rules(Call &call,
 // ("after", "limit", then "next" and "more"); "count" is all it selects.
 void list_devices(Call &call) {
   auto query = device_query(call.request.target);
-  auto limit = whole_number_parameter(call.request.target, "limit", kMostPerPage, kMostPerPage);
+  auto limit = page_limit(call.request.target); // "after" is a device id here
   if (!query || !limit)
     return call.respond(error_response(!query ? query.error() : limit.error()));
   bool certificates = query_parameter(call.request.target, "certificates") == "true";
   auto &registry = call.context.registry;
   registry::DeviceQuery page = query.value();
   page.after_device_id = query_parameter(call.request.target, "after");
-  page.limit = std::size_t(limit.value()) + 1; // one more tells whether there are more
+  page.limit = limit.value() + 1;
   auto devices = registry.query_devices(call.hub, page);
-  bool more = devices.size() > std::size_t(limit.value());
-  if (more)
-    devices.pop_back();
+  bool more = last_of_page(devices, limit.value());
   json list = json::array();
   for (const auto &device : devices) {
     list.push_back(device_json(device));
@@ -281,16 +279,12 @@ void device_twin(Call &call) {
 void device_telemetry(Call &call) {
   if (!find_or_answer(call))
     return;
-  auto after = whole_number_parameter(call.request.target, "after", 0, INT64_MAX);
-  auto limit = whole_number_parameter(call.request.target, "limit", kMostPerPage, kMostPerPage);
-  for (const auto *asked : {&after, &limit})
-    if (!*asked)
-      return call.respond(error_response(asked->error()));
-  auto records = call.context.registry.device_telemetry(call.hub, call.part(3), after.value(),
-                                                        std::size_t(limit.value()) + 1);
-  bool more = records.size() > std::size_t(limit.value());
-  if (more)
-    records.pop_back();
+  auto page = page_parameters(call.request.target);
+  if (!page)
+    return call.respond(error_response(page.error()));
+  auto [after, limit] = page.value();
+  auto records = call.context.registry.device_telemetry(call.hub, call.part(3), after, limit + 1);
+  bool more = last_of_page(records, limit);
   json list = json::array();
   for (const auto &[id, record] : records) {
     json item = {{"id", id}, {"time", pki::format_time(record.time)}, {"topic", record.topic}};
@@ -302,7 +296,7 @@ void device_telemetry(Call &call) {
     }
     list.push_back(std::move(item));
   }
-  std::int64_t next = records.empty() ? after.value() : records.back().first;
+  std::int64_t next = records.empty() ? after : records.back().first;
   call.respond(json_response(200, {{"telemetry", list}, {"next", next}, {"more", more}}));
 }
 

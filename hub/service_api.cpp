@@ -69,6 +69,23 @@ Result<std::int64_t> whole_number_parameter(const std::string &target, const cha
   return value;
 }
 
+Result<std::size_t> page_limit(const std::string &target) {
+  auto limit = whole_number_parameter(target, "limit", kMostPerPage, kMostPerPage);
+  if (!limit)
+    return limit.error();
+  return std::size_t(limit.value());
+}
+
+Result<Page> page_parameters(const std::string &target) {
+  auto after = whole_number_parameter(target, "after", 0, INT64_MAX);
+  if (!after)
+    return after.error();
+  auto limit = page_limit(target);
+  if (!limit)
+    return limit.error();
+  return Page{after.value(), limit.value()};
+}
+
 namespace {
 
 // certificate_field reads {"certificate": ...} as PEM text or base64 DER.
@@ -199,15 +216,14 @@ json event_json(const registry::EventRecord &event) {
 // whole into one answer. Refusals are counted by SQLite over everything
 // after "after", up to "lastEventId".
 void list_events(Call &call) {
-  auto after = whole_number_parameter(call.request.target, "after", 0, INT64_MAX);
-  auto limit = whole_number_parameter(call.request.target, "limit", kMostPerPage, kMostPerPage);
-  for (const auto *asked : {&after, &limit})
-    if (!*asked)
-      return call.respond(error_response(asked->error()));
+  auto page = page_parameters(call.request.target);
+  if (!page)
+    return call.respond(error_response(page.error()));
+  auto [after, limit] = page.value();
   auto &registry = call.context.registry;
-  std::int64_t newest = registry.last_event_id(call.hub), next = after.value();
+  std::int64_t newest = registry.last_event_id(call.hub), next = after;
   json list = json::array();
-  for (const auto &event : registry.events(call.hub, next, std::size_t(limit.value()))) {
+  for (const auto &event : registry.events(call.hub, next, limit)) {
     if (event.id > newest) // written after |newest| was read: the next page's
       break;
     list.push_back(event_json(event));
@@ -215,7 +231,7 @@ void list_events(Call &call) {
   }
   call.respond(json_response(
       200, {{"events", list},
-            {"refusalsByReason", registry.refusal_counts(call.hub, newest, after.value())},
+            {"refusalsByReason", registry.refusal_counts(call.hub, newest, after)},
             {"lastEventId", newest},
             {"next", next},
             {"more", next < newest}}));
