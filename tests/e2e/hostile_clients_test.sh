@@ -14,7 +14,15 @@ api_call() { # api_call HUB METHOD PATH [BODY]
 status_of() { # status_of CURL-ARGS...: the HTTP status only
   curl -sS -o "$work/body" -w '%{http_code}' --cacert "$work/hub/hub-ca.pem" "$@"
 }
-events() { api_call contoso GET /events; }
+events() { # every page of contoso's history, one after another
+  local after=0 page
+  while page=$(api_call contoso GET "/events?after=$after"); do
+    echo "$page"
+    after=$(python3 -c 'import json,sys; p=json.load(sys.stdin); print(p["next"] if p["more"] else "")' <<<"$page")
+    [ -n "$after" ] || return 0
+  done
+  return 1
+}
 expect_event() { # expect_event REASON TEXT
   for _ in $(seq 30); do events | grep -q "\"reason\": \"$1\"" && events | grep -q "$2" && return 0; sleep 0.1; done
   fail "no $1 event mentioning '$2'"
