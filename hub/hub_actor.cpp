@@ -222,14 +222,20 @@ void print_events(const std::string &state_dir, const std::string &hub, std::ost
   registry::HubRegistry registry(paths.db());
   if (!registry.hub_exists(hub))
     throw Error(Reason::not_found, "no hub named \"" + hub + "\" in " + paths.db());
-  std::map<std::string, int> refusals;
-  for (const auto &event : registry.events(hub)) {
-    out << std::setw(5) << event.id << "  " << pki::format_time(event.time) << "  "
-        << std::left << std::setw(26) << event.kind << std::setw(28) << event.reason
-        << std::right << event.detail << "\n";
-    if (!event.reason.empty())
-      ++refusals[event.reason];
+  // Page by page: a long history is printed, never held whole in memory.
+  constexpr std::size_t kPage = 1000;
+  std::int64_t last = 0;
+  for (bool more = true; more;) {
+    auto page = registry.events(hub, last, kPage);
+    for (const auto &event : page) {
+      out << std::setw(5) << event.id << "  " << pki::format_time(event.time) << "  "
+          << std::left << std::setw(26) << event.kind << std::setw(28) << event.reason
+          << std::right << event.detail << "\n";
+      last = event.id;
+    }
+    more = page.size() == kPage;
   }
+  auto refusals = registry.refusal_counts(hub, last);
   out << "refusals by reason:";
   if (refusals.empty())
     out << " none";

@@ -3,6 +3,7 @@
 // possession, and the attacks on them. Each refusal asserts its reason.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -11,6 +12,7 @@
 #include <openssl/pkcs12.h>
 
 #include "core/clock.hpp"
+#include "hub/hub_actor.hpp"
 #include "hub/service_api.hpp"
 #include "pki/inspect.hpp"
 #include "pki/policy.hpp"
@@ -281,6 +283,30 @@ TEST_F(HubRegistration, EventsAreAnsweredPageByPage) {
     EXPECT_EQ(refused.status, 400) << bad;
     EXPECT_NE(refused.body.find(bad.substr(0, bad.find('='))), std::string::npos) << refused.body;
   }
+}
+
+// `hub events` prints a long history a page at a time (never read whole into
+// memory), every event once and in order, with the refusals of all of it.
+TEST(HubEventsCommand, PrintsEveryEventAndCountsEveryRefusal) {
+  testing::TempDir dir;
+  std::ostringstream transcript;
+  Narrator narrator("hub", transcript);
+  hub::init_hub(dir.path(), narrator);
+  hub::create_tenant(dir.path(), "contoso", narrator);
+  {
+    registry::HubRegistry registry(dir.file("hub.db"));
+    for (int i = 0; i < 2345; ++i)
+      registry.add_event_later({0, "contoso", now(), "refused", i % 5 ? "" : "chain_invalid",
+                                "widget", "probe-" + std::to_string(i)});
+    registry.flush_events();
+  }
+  std::ostringstream out;
+  hub::print_events(dir.path(), "contoso", out);
+  std::string printed = out.str();
+  EXPECT_EQ(std::count(printed.begin(), printed.end(), '\n'), 2345 + 1); // and the counts
+  EXPECT_LT(printed.find("probe-999\n"), printed.find("probe-1000\n"));
+  EXPECT_NE(printed.find("probe-2344\n"), std::string::npos);
+  EXPECT_NE(printed.find("refusals by reason: chain_invalid=469\n"), std::string::npos);
 }
 
 // Devices are answered a page at a time by id, "count" is every device the
