@@ -1,6 +1,8 @@
 #include "hub/device_session.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <iterator>
 
 #include "core/protocol_codes.hpp"
 #include "mqtt/codec.hpp"
@@ -156,70 +158,94 @@ SessionOutput DeviceSession::on_admission(const Result<bool> &admitted) {
 SessionOutput DeviceSession::on_publish(mqtt::Publish &&publish) {
   if (starts_with(publish.topic, "%24"))
     publish.topic = normalise_topic(publish.topic);
+  if (is_events_topic_of(publish.topic, identity_.device_id))
+    return on_telemetry(std::move(publish));
   const std::string &topic = publish.topic;
-  SessionOutput out;
-  if (is_events_topic_of(topic, identity_.device_id)) {
-    // The PUBACK waits until the message is on disk: acknowledged means kept.
-    // QoS 0 messages are counted too, so that neither kind can queue
-    // without bound behind the disk.
-    auto durable = [late = late_, qos = publish.qos, id = publish.packet_id](bool kept) {
-      (*late)([kept, qos, id](DeviceSession &session) {
-        --session.awaiting_disk_;
-        if (!kept)
-          return SessionOutput{{}, true};
-        return qos == 1 ? SessionOutput{{mqtt::Puback{id}}, false} : SessionOutput{};
-      });
-    };
-    ++awaiting_disk_; // before the write: its completion may run at once
-    // Telemetry, the common case, hands its topic and payload to the stored
-    // record: no copies.
-    auto recorded = services_.record_telemetry(identity_, std::move(publish.topic),
-                                               std::move(publish.payload), durable);
-    if (!recorded) {
-      --awaiting_disk_; // not taken: |durable| never runs
-      return refuse_and_close(recorded.error());
-    }
-    return out;
-  } else if (std::string rid = mqtt::topic_query_value(topic, "$rid"); rid.size() > kMaxRequestIdBytes) {
+  std::string rid = mqtt::topic_query_value(topic, "$rid");
+  if (rid.size() > kMaxRequestIdBytes)
     return refuse_and_close(Error(Reason::malformed_packet,
                                   "device " + identity_.device_id + " sent a $rid of " +
                                       std::to_string(rid.size()) + " bytes (at most " +
                                       std::to_string(kMaxRequestIdBytes) + ")"));
-  } else if (starts_with(topic, "$iothub/twin/GET/")) {
-    out.send.push_back(mqtt::Publish{"$iothub/twin/res/200/?$rid=" + rid,
-                                     services_.twin(identity_), 0, false, false, 0});
-  } else if (starts_with(topic, "$iothub/twin/PATCH/properties/reported/")) {
-    auto version = services_.patch_reported(identity_, publish.payload);
-    if (!version)
-      services_.record_refusal(identity_, version.error());
-    std::string status = version ? "204" : "400";
-    std::string suffix = version ? "&$version=" + std::to_string(version.value()) : "";
-    out.send.push_back(mqtt::Publish{"$iothub/twin/res/" + status + "/?$rid=" +
-                                         rid + suffix,
-                                     "", 0, false, false, 0});
-  } else if (starts_with(topic, "$iothub/methods/res/")) {
-    std::string status = topic.substr(std::string("$iothub/methods/res/").size());
-    status = status.substr(0, status.find('/'));
-    int code = 0;
-    auto [end, failed] = std::from_chars(status.data(), status.data() + status.size(), code);
-    if (failed == std::errc() && end == status.data() + status.size() && !status.empty())
-      services_.method_response(identity_, rid, code, publish.payload);
-    else // dropped: the operator's call times out, as for an answer never sent
-      services_.record_refusal(
-          identity_, Error(Reason::malformed_packet,
-                           "device " + identity_.device_id + " answered direct method request " +
-                               rid.substr(0, 64) + " with status \"" + status.substr(0, 64) +
-                               "\", which is not a whole number"));
-  } else {
+  struct Route {
+    std::string_view prefix;
+    void (DeviceSession::*answer)(const Request &, SessionOutput &);
+  };
+  static constexpr Route routes[] = {
+      {"$iothub/twin/GET/", &DeviceSession::answer_twin_get},
+      {"$iothub/twin/PATCH/properties/reported/", &DeviceSession::answer_reported_patch},
+      {"$iothub/methods/res/", &DeviceSession::take_method_response},
+  };
+  auto route = std::find_if(std::begin(routes), std::end(routes),
+                            [&](const Route &r) { return starts_with(topic, r.prefix); });
+  if (route == std::end(routes)) {
     bool other_device = starts_with(topic, "devices/");
     return refuse_and_close(Error(
         Reason::topic_not_allowed,
         "device " + identity_.device_id + " published to \"" + topic + "\"" +
             (other_device ? ", another device's topic" : ", which is not a device topic")));
   }
+  SessionOutput out;
+  (this->*route->answer)({topic, rid, publish}, out);
   if (publish.qos == 1)
     out.send.insert(out.send.begin(), mqtt::Puback{publish.packet_id});
   return out;
+}
+
+// on_telemetry: the PUBACK waits until the message is on disk (acknowledged
+// means kept). QoS 0 messages are counted too, so that neither kind can
+// queue without bound behind the disk.
+SessionOutput DeviceSession::on_telemetry(mqtt::Publish &&publish) {
+  auto durable = [late = late_, qos = publish.qos, id = publish.packet_id](bool kept) {
+    (*late)([kept, qos, id](DeviceSession &session) {
+      --session.awaiting_disk_;
+      if (!kept)
+        return SessionOutput{{}, true};
+      return qos == 1 ? SessionOutput{{mqtt::Puback{id}}, false} : SessionOutput{};
+    });
+  };
+  ++awaiting_disk_; // before the write: its completion may run at once
+  // Telemetry, the common case, hands its topic and payload to the stored
+  // record: no copies.
+  auto recorded = services_.record_telemetry(identity_, std::move(publish.topic),
+                                             std::move(publish.payload), durable);
+  if (!recorded) {
+    --awaiting_disk_; // not taken: |durable| never runs
+    return refuse_and_close(recorded.error());
+  }
+  return {};
+}
+
+void DeviceSession::answer_twin_get(const Request &request, SessionOutput &out) {
+  out.send.push_back(mqtt::Publish{"$iothub/twin/res/200/?$rid=" + request.rid,
+                                   services_.twin(identity_), 0, false, false, 0});
+}
+
+void DeviceSession::answer_reported_patch(const Request &request, SessionOutput &out) {
+  auto version = services_.patch_reported(identity_, request.publish.payload);
+  if (!version)
+    services_.record_refusal(identity_, version.error());
+  std::string status = version ? "204" : "400";
+  std::string suffix = version ? "&$version=" + std::to_string(version.value()) : "";
+  out.send.push_back(mqtt::Publish{"$iothub/twin/res/" + status + "/?$rid=" + request.rid + suffix,
+                                   "", 0, false, false, 0});
+}
+
+// take_method_response: "$iothub/methods/res/{status}/?$rid=..." delivers a
+// direct method's answer to the operator's call that waits for it.
+void DeviceSession::take_method_response(const Request &request, SessionOutput &) {
+  std::string status = request.topic.substr(std::string_view("$iothub/methods/res/").size());
+  status = status.substr(0, status.find('/'));
+  int code = 0;
+  auto [end, failed] = std::from_chars(status.data(), status.data() + status.size(), code);
+  if (failed == std::errc() && end == status.data() + status.size() && !status.empty())
+    return services_.method_response(identity_, request.rid, code, request.publish.payload);
+  // Dropped: the operator's call times out, as for an answer never sent.
+  services_.record_refusal(
+      identity_, Error(Reason::malformed_packet,
+                       "device " + identity_.device_id + " answered direct method request " +
+                           request.rid.substr(0, 64) + " with status \"" + status.substr(0, 64) +
+                           "\", which is not a whole number"));
 }
 
 bool DeviceSession::may_subscribe(const std::string &filter) const {

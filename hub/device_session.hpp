@@ -129,6 +129,18 @@ public:
 private:
   SessionOutput on_connect(const mqtt::Connect &connect);
   SessionOutput on_publish(mqtt::Publish &&publish);
+  SessionOutput on_telemetry(mqtt::Publish &&publish);
+  // A device's request ($iothub/...): its topic, the request id it carries
+  // ($rid) and the packet. Each kind is answered by one member, found by
+  // its topic in on_publish's table.
+  struct Request {
+    const std::string &topic;
+    const std::string &rid;
+    const mqtt::Publish &publish;
+  };
+  void answer_twin_get(const Request &request, SessionOutput &out);
+  void answer_reported_patch(const Request &request, SessionOutput &out);
+  void take_method_response(const Request &request, SessionOutput &out);
   SessionOutput on_subscribe(const mqtt::Subscribe &subscribe);
   SessionOutput refuse_connect(const Error &error);
   SessionOutput refuse_and_close(const Error &error);
