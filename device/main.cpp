@@ -154,15 +154,9 @@ void add_run_command(CLI::App &app, std::string &state) {
   });
 }
 
-} // namespace
-
-int main(int argc, char **argv) {
-  CLI::App app("Smart-X-Widget device", "device");
-  std::string state;
-  app.add_option("--state", state, "this device's state directory")->required();
-  app.fallthrough();
-
-  device::DeviceOptions options;
+// `device --state DIR init`: the device key, made inside its own token.
+void add_init_command(CLI::App &app, std::string &state) {
+  static device::DeviceOptions options;
   auto *init = app.add_subcommand("init", "create the device key inside its own token");
   init->add_option("--id", options.device_id, "device ID (the certificate's CN)")->required();
   init->add_option("--backend", options.backend, "pkcs11 or file")
@@ -176,8 +170,11 @@ int main(int argc, char **argv) {
     Narrator narrator(options.device_id, std::cout);
     device::init_device(options, narrator);
   });
+}
 
-  actor::EnrolmentRequest request;
+// `device --state DIR enroll`: a certificate from a CA over EST.
+void add_enroll_command(CLI::App &app, std::string &state) {
+  static actor::EnrolmentRequest request;
   auto *enroll = app.add_subcommand("enroll", "enrol at a CA over EST with a one-time secret");
   enroll->add_option("--ca-port", request.parent.port, "the CA's EST port")->required();
   enroll->add_option("--ca-fingerprint", request.parent.pinned_fingerprint,
@@ -190,44 +187,55 @@ int main(int argc, char **argv) {
     Narrator narrator(actor::StateDir(state).load_config().name, std::cout);
     device::enroll_device(state, request, narrator);
   });
+}
 
+// The hub options `connect` and `send` share, with the misbehaviours of
+// the training and attack scenarios.
+struct HubCommandOptions {
   device::HubEndpoint hub;
   device::Misbehaviour misbehaviour;
-  std::vector<std::string> messages;
-  double receive_seconds = 0;
-  std::size_t receive_count = 1;
-  auto add_hub_options = [&](CLI::App *command) {
-    command->add_option("--hub-port", hub.port, "the hub's MQTT port")->required();
-    command->add_option("--hub-fingerprint", hub.pinned_fingerprint,
-                        "SHA-256 fingerprint of the hub's service CA (pinned)")
-        ->required();
-    command->add_option("--hub-host", hub.host, "hub host name")->capture_default_str();
-    auto *attacks = "Misbehaviour (training and attack scenarios)";
-    command->add_flag("--omit-intermediates", misbehaviour.omit_intermediates,
-                      "present the certificate without its chain")
-        ->group(attacks);
-    command->add_option("--client-id", misbehaviour.client_id, "claim another client ID")
-        ->group(attacks);
-    command->add_option("--publish-as", misbehaviour.publish_as,
-                        "publish on another device's telemetry topic")
-        ->group(attacks);
-    command->add_flag("--impersonate", misbehaviour.impersonate,
-                      "present the (copied) certificate but sign with this device's own key")
-        ->group(attacks);
-    command->add_flag("--allow-weak-crypto", misbehaviour.allow_weak_crypto,
-                      "present a weak key or SHA-1 certificate anyway")
-        ->group(attacks);
-  };
+};
+
+void add_hub_options(CLI::App *command, HubCommandOptions &options) {
+  command->add_option("--hub-port", options.hub.port, "the hub's MQTT port")->required();
+  command->add_option("--hub-fingerprint", options.hub.pinned_fingerprint,
+                      "SHA-256 fingerprint of the hub's service CA (pinned)")
+      ->required();
+  command->add_option("--hub-host", options.hub.host, "hub host name")->capture_default_str();
+  auto &misbehaviour = options.misbehaviour;
+  auto *attacks = "Misbehaviour (training and attack scenarios)";
+  command->add_flag("--omit-intermediates", misbehaviour.omit_intermediates,
+                    "present the certificate without its chain")
+      ->group(attacks);
+  command->add_option("--client-id", misbehaviour.client_id, "claim another client ID")
+      ->group(attacks);
+  command->add_option("--publish-as", misbehaviour.publish_as,
+                      "publish on another device's telemetry topic")
+      ->group(attacks);
+  command->add_flag("--impersonate", misbehaviour.impersonate,
+                    "present the (copied) certificate but sign with this device's own key")
+      ->group(attacks);
+  command->add_flag("--allow-weak-crypto", misbehaviour.allow_weak_crypto,
+                    "present a weak key or SHA-1 certificate anyway")
+      ->group(attacks);
+}
+
+// `device --state DIR connect|send`: one connection to the hub.
+void add_hub_commands(CLI::App &app, std::string &state) {
+  static HubCommandOptions options;
+  static std::vector<std::string> messages;
+  static double receive_seconds = 0;
+  static std::size_t receive_count = 1;
   auto *connect = app.add_subcommand("connect", "connect to the hub (TLS client auth), then leave");
-  add_hub_options(connect);
+  add_hub_options(connect, options);
   connect->callback([&] {
     Narrator narrator(actor::StateDir(state).load_config().name, std::cout);
-    device::HubClient client(state, hub, narrator, misbehaviour);
+    device::HubClient client(state, options.hub, narrator, options.misbehaviour);
     client.connect();
     client.disconnect();
   });
   auto *send = app.add_subcommand("send", "connect, send telemetry, optionally wait for messages");
-  add_hub_options(send);
+  add_hub_options(send, options);
   send->add_option("--message", messages, "telemetry payload (repeatable)")->required();
   send->add_option("--receive-seconds", receive_seconds,
                    "then wait this long for cloud-to-device messages");
@@ -235,7 +243,7 @@ int main(int argc, char **argv) {
       ->capture_default_str();
   send->callback([&] {
     Narrator narrator(actor::StateDir(state).load_config().name, std::cout);
-    device::HubClient client(state, hub, narrator, misbehaviour);
+    device::HubClient client(state, options.hub, narrator, options.misbehaviour);
     client.connect();
     if (receive_seconds > 0)
       client.subscribe_cloud_to_device();
@@ -245,7 +253,19 @@ int main(int argc, char **argv) {
       client.receive(std::chrono::milliseconds(long(receive_seconds * 1000)), receive_count);
     client.disconnect();
   });
+}
 
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app("Smart-X-Widget device", "device");
+  std::string state;
+  app.add_option("--state", state, "this device's state directory")->required();
+  app.fallthrough();
+
+  add_init_command(app, state);
+  add_enroll_command(app, state);
+  add_hub_commands(app, state);
   add_fleet_commands(app, state);
   add_run_command(app, state);
 

@@ -1,5 +1,6 @@
 // scenario: runs JSON scenario files (scenarios/SCHEMA.md) with real actor
 // processes, and reports what held and what did not.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -74,25 +75,44 @@ void add_conformance_command(CLI::App &app, const std::string &bin_dir, int &exi
   });
 }
 
-} // namespace
+// The reports `scenario run` writes besides its transcript.
+struct ReportFiles {
+  std::string json, junit, diagram, html;
+  bool json_to_stdout = false;
+};
 
-int main(int argc, char **argv) {
-  CLI::App app("chainlab scenario runner", "scenario");
-  std::vector<std::string> files;
-  std::string json_file, junit_file, diagram_file, html_file;
-  std::string bin_dir = std::filesystem::canonical("/proc/self/exe").parent_path().string();
-  bool keep = false, allow_device_commands = false, pause = false;
-  int exit_code = cli::kExitOk;
+void write_run_reports(const std::vector<scenario::RunResult> &results, const ReportFiles &files,
+                       const std::string &mermaid_js) {
+  if (files.json_to_stdout)
+    std::cout << scenario::json_report(results).dump(2) << std::endl;
+  else if (!files.json.empty())
+    write_report(files.json, scenario::json_report(results).dump(2) + "\n");
+  if (!files.junit.empty())
+    write_report(files.junit, scenario::junit_report(results));
+  for (const auto &result : results) {
+    if (!files.diagram.empty())
+      write_report(per_run_path(files.diagram, result, results.size()),
+                   scenario::mermaid_diagram(result));
+    if (!files.html.empty())
+      write_report(per_run_path(files.html, result, results.size()),
+                   scenario::html_report(result, mermaid_js));
+  }
+}
 
+// `scenario run`: scenario files, each with its own actors, then the reports.
+void add_run_command(CLI::App &app, std::string &bin_dir, int &exit_code) {
+  static std::vector<std::string> files;
+  static ReportFiles reports;
+  static bool keep = false, allow_device_commands = false, pause = false;
   auto *run = app.add_subcommand("run", "run scenario files; exit 0 only if every expectation held");
   run->add_option("files", files, "scenario files")->required()->check(CLI::ExistingFile);
   auto *json_option = run->add_option(
-      "--json", json_file, "write a JSON report to FILE, or to stdout (the transcript then goes to stderr)");
+      "--json", reports.json, "write a JSON report to FILE, or to stdout (the transcript then goes to stderr)");
   json_option->expected(0, 1);
-  run->add_option("--junit", junit_file, "write JUnit XML here");
-  run->add_option("--diagram", diagram_file,
+  run->add_option("--junit", reports.junit, "write JUnit XML here");
+  run->add_option("--diagram", reports.diagram,
                    "write the Mermaid sequence diagram here (several scenarios: FILE-NAME.ext each)");
-  run->add_option("--html", html_file,
+  run->add_option("--html", reports.html,
                   "write a self-contained HTML report here: diagram, steps, trust tree, refusals, "
                   "transcript (several scenarios: FILE-NAME.ext each)");
   run->add_option("--bin", bin_dir, "where the actor executables are")->capture_default_str();
@@ -101,11 +121,11 @@ int main(int argc, char **argv) {
                 "wait for Enter before each step (watch the hub's live page; its address is printed)");
   run->add_flag("--allow-device-commands", allow_device_commands,
                 "let conformance steps run the command of the device profile they name");
-  run->callback([&] {
+  run->callback([&bin_dir, &exit_code, json_option] {
     scenario::install_interrupt_handler();
-    bool json_to_stdout = json_option->count() > 0 && json_file.empty();
-    std::ostream &transcript = json_to_stdout ? std::cerr : std::cout;
-    std::string mermaid_js = html_file.empty() ? "" : scenario::mermaid_bundle(); // before, not after a run
+    reports.json_to_stdout = json_option->count() > 0 && reports.json.empty();
+    std::ostream &transcript = reports.json_to_stdout ? std::cerr : std::cout;
+    std::string mermaid_js = reports.html.empty() ? "" : scenario::mermaid_bundle(); // before, not after a run
     std::vector<scenario::RunResult> results;
     for (const auto &file : files) {
       auto loaded = scenario::load_scenario(file);
@@ -119,37 +139,28 @@ int main(int argc, char **argv) {
       if (!result.passed())
         exit_code = cli::kExitRefused;
     }
-    if (json_to_stdout)
-      std::cout << scenario::json_report(results).dump(2) << std::endl;
-    else if (!json_file.empty())
-      write_report(json_file, scenario::json_report(results).dump(2) + "\n");
-    if (!junit_file.empty())
-      write_report(junit_file, scenario::junit_report(results));
-    for (const auto &result : results) {
-      if (!diagram_file.empty())
-        write_report(per_run_path(diagram_file, result, results.size()),
-                     scenario::mermaid_diagram(result));
-      if (!html_file.empty())
-        write_report(per_run_path(html_file, result, results.size()),
-                     scenario::html_report(result, mermaid_js));
-    }
+    write_run_reports(results, reports, mermaid_js);
     if (scenario::interrupted())
       exit_code = 130;
   });
+}
 
+// `scenario validate` and `scenario list`: scenario files checked, or named.
+void add_file_commands(CLI::App &app) {
+  static std::vector<std::string> files;
   auto *validate = app.add_subcommand("validate", "check scenario files against the schema");
   validate->add_option("files", files, "scenario files")->required()->check(CLI::ExistingFile);
-  validate->callback([&] {
+  validate->callback([] {
     for (const auto &file : files) {
       scenario::load_scenario(file);
       std::cout << file << ": valid\n";
     }
   });
 
-  std::string directory = ".";
+  static std::string directory = ".";
   auto *list = app.add_subcommand("list", "list the scenarios in a directory");
   list->add_option("directory", directory, "where to look")->capture_default_str();
-  list->callback([&] {
+  list->callback([] {
     std::vector<std::string> found;
     for (const auto &entry : std::filesystem::directory_iterator(directory))
       if (entry.path().extension() == ".json")
@@ -160,9 +171,17 @@ int main(int argc, char **argv) {
       std::cout << loaded.name << "  " << loaded.description << "\n";
     }
   });
+}
 
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app("chainlab scenario runner", "scenario");
+  std::string bin_dir = std::filesystem::canonical("/proc/self/exe").parent_path().string();
+  int exit_code = cli::kExitOk;
+  add_run_command(app, bin_dir, exit_code);
+  add_file_commands(app);
   add_conformance_command(app, bin_dir, exit_code);
-
   int parsed = cli::run_main(app, argc, argv, "scenario");
   return parsed != cli::kExitOk ? parsed : exit_code;
 }
