@@ -135,6 +135,42 @@ std::string hub_of(const std::string &target) {
   return target.substr(prefix.size(), target.find_first_of("/?", prefix.size()) - prefix.size());
 }
 
+// cloud_to_device_through and methods_through: the service API's ways to
+// a connected device, through the gateway.
+CloudToDevice cloud_to_device_through(DeviceGateway &gateway) {
+  return [&gateway](const std::string &hub, const std::string &device,
+                    const std::string &properties, const std::string &payload) {
+    return gateway.send_cloud_to_device(hub, device, properties, payload);
+  };
+}
+
+InvokeMethod methods_through(DeviceGateway &gateway) {
+  return [&gateway](const std::string &hub, const std::string &device, const std::string &method,
+                    const std::string &payload, std::chrono::milliseconds timeout,
+                    std::function<void(Result<MethodAnswer>)> done) {
+    gateway.invoke_method(hub, device, method, payload, timeout,
+                          [done](Result<DeviceGateway::MethodResult> answer) {
+                            if (!answer)
+                              return done(answer.error());
+                            done(MethodAnswer{answer.value().status, answer.value().payload});
+                          });
+  };
+}
+
+// failures_recorded_in: a request that failed inside the hub was answered
+// 500; it is narrated, and recorded as an event of the hub it named.
+net::FailureReporter failures_recorded_in(registry::HubRegistry &registry, Narrator &narrator) {
+  return [&registry, &narrator](const HttpRequest &request, const std::string &what) {
+    std::string hub = hub_of(request.target);
+    std::string detail = request.method + " " + request.target.substr(0, 200) +
+                         " failed inside the hub (" + what + "); answered 500, serving on";
+    if (registry.hub_exists(hub))
+      registry.add_event({0, hub, now(), "internal_error", "internal_error", "service API",
+                          detail});
+    narrator.refuse("internal_error", detail);
+  };
+}
+
 } // namespace
 
 void serve_hub(const std::string &state_dir, const ServeOptions &options, Narrator &narrator) {
@@ -172,23 +208,8 @@ void serve_hub(const std::string &state_dir, const ServeOptions &options, Narrat
   gateway.start(std::max(2u, std::thread::hardware_concurrency()));
 
   EventFeed feed(registry, std::chrono::seconds(15)); // a quiet stream hears every 15 s
-  ServiceContext service{
-      registry, registration, trust,
-      [&](const std::string &hub, const std::string &device, const std::string &properties,
-          const std::string &payload) {
-        return gateway.send_cloud_to_device(hub, device, properties, payload);
-      },
-      [&](const std::string &hub, const std::string &device, const std::string &method,
-          const std::string &payload, std::chrono::milliseconds timeout,
-          std::function<void(Result<MethodAnswer>)> done) {
-        gateway.invoke_method(hub, device, method, payload, timeout,
-                              [done](Result<DeviceGateway::MethodResult> answer) {
-                                if (!answer)
-                                  return done(answer.error());
-                                done(MethodAnswer{answer.value().status, answer.value().payload});
-                              });
-      },
-      &feed};
+  ServiceContext service{registry, registration, trust, cloud_to_device_through(gateway),
+                         methods_through(gateway), &feed};
   net::HttpsServer api(
       context.get(),
       [&](const HttpRequest &request, const net::PeerInfo &peer, net::Respond respond) {
@@ -197,16 +218,7 @@ void serve_hub(const std::string &state_dir, const ServeOptions &options, Narrat
                        request.target.substr(0, 200));
         handle_service_request(service, request, std::move(respond));
       },
-      "127.0.0.1", options.api_port,
-      [&](const HttpRequest &request, const std::string &what) {
-        std::string hub = hub_of(request.target);
-        std::string detail = request.method + " " + request.target.substr(0, 200) +
-                             " failed inside the hub (" + what + "); answered 500, serving on";
-        if (registry.hub_exists(hub))
-          registry.add_event({0, hub, now(), "internal_error", "internal_error", "service API",
-                              detail});
-        narrator.refuse("internal_error", detail);
-      });
+      "127.0.0.1", options.api_port, failures_recorded_in(registry, narrator));
   pki::write_file_atomically(state_dir + "/api.port", std::to_string(api.port()) + "\n");
   narrator.say("service API listening on https://127.0.0.1:" + std::to_string(api.port()) +
                " (up to " + std::to_string(descriptors) + " open descriptors)");
