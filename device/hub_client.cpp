@@ -82,6 +82,13 @@ mqtt::Packet HubClient::await(bool (*wanted)(const mqtt::Packet &),
 }
 
 void HubClient::connect() {
+  load_identity();
+  std::string where = endpoint_.host + ":" + std::to_string(endpoint_.port);
+  open_tls(where);
+  send_connect(where);
+}
+
+void HubClient::load_identity() {
   store_ = state_.open_key_store(config_, false);
   key_ = store_->load_key(actor::kIdentityKeyLabel);
   certificate_ = state_.certificate();
@@ -106,7 +113,9 @@ void HubClient::connect() {
       endpoint_.pinned_fingerprint, endpoint_.host, identity_.get(),
       misbehaviour_.allow_weak_crypto ? 0 : -1,
       net::ServerChecks{!misbehaviour_.skip_hub_verification, !misbehaviour_.skip_host_check});
-  std::string where = endpoint_.host + ":" + std::to_string(endpoint_.port);
+}
+
+void HubClient::open_tls(const std::string &where) {
   narrator_.say("-> hub at " + where + ": TLS with client certificate " + config_.subject +
                 " and its " + std::to_string(intermediates_.size()) +
                 " intermediate(s); the key proves possession from " + store_->describe());
@@ -123,6 +132,9 @@ void HubClient::connect() {
   }
   narrator_.check("the hub's certificate chains to the pinned hub CA (" + connection_->protocol() +
                   ")");
+}
+
+void HubClient::send_connect(const std::string &where) {
   mqtt::Connect connect;
   connect.client_id = pki::common_name(X509_get_subject_name(certificate_.get())).value_or("");
   if (!misbehaviour_.client_id.empty()) {

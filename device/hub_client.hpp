@@ -65,6 +65,11 @@ public:
   void disconnect();
 
 private:
+  // connect's three steps: this device's identity and TLS settings (with
+  // any misbehaviour), the TLS connection, and MQTT's CONNECT.
+  void load_identity();
+  void open_tls(const std::string &where);
+  void send_connect(const std::string &where);
   void write(const mqtt::Packet &packet);
   // await reads until a packet satisfying |wanted| arrives (others are
   // handled: C2D messages are collected), or the timeout passes.

@@ -18,10 +18,9 @@ using namespace chainlab;
 
 namespace {
 
-// `device --state FLEET fleet issue|run`: identities for load, and the load.
-void add_fleet_commands(CLI::App &app, std::string &state) {
-  auto *fleet = app.add_subcommand("fleet", "a load generator over many device identities");
-  fleet->require_subcommand(1);
+// `device --state FLEET fleet issue`: identities for load, through a
+// technician CA and its policy.
+void add_fleet_issue_command(CLI::App *fleet, std::string &state) {
   static std::string technician, prefix = "fleet-";
   static std::size_t count = 1000;
   auto *issue = fleet->add_subcommand("issue", "issue identities through a technician CA");
@@ -33,7 +32,10 @@ void add_fleet_commands(CLI::App &app, std::string &state) {
     auto added = device::issue_fleet(state, technician, count, prefix, std::cout);
     std::cout << "fleet: " << added << " identities added" << std::endl;
   });
+}
 
+// `device --state FLEET fleet run`: the load, and its report.
+void add_fleet_run_command(CLI::App *fleet, std::string &state) {
   static device::FleetTarget target;
   static device::LoadOptions options;
   static std::string mode = "connect-rate";
@@ -90,6 +92,13 @@ void add_fleet_commands(CLI::App &app, std::string &state) {
     else
       device::print_report(report, std::cout);
   });
+}
+
+void add_fleet_commands(CLI::App &app, std::string &state) {
+  auto *fleet = app.add_subcommand("fleet", "a load generator over many device identities");
+  fleet->require_subcommand(1);
+  add_fleet_issue_command(fleet, state);
+  add_fleet_run_command(fleet, state);
 }
 
 // `device --state DIR run`: the long-lived device (and the conformance
