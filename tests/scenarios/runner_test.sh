@@ -5,6 +5,9 @@
 bin=$1 catalog=$2 fixtures=$3
 source "$(dirname "$0")/../e2e/common.sh"
 scenario="$bin/scenario"
+# gone PATTERN: every process matching PATTERN has ended, waiting up to 5 s
+# (actors killed with their process group end just after the runner).
+gone() { for _ in $(seq 100); do pgrep -f "$1" >/dev/null || return 0; sleep 0.05; done; return 1; }
 
 # Every catalog file is valid.
 "$scenario" validate "$catalog"/*.json >/dev/null || fail "the catalog does not validate"
@@ -57,8 +60,7 @@ grep -q 'omit-intermediates: failing tls.full-chain, as expected' <<<"$out" ||
 rc=0; out=$("$scenario" run "$fixtures/slow-step.json" 2>&1) || rc=$?
 [ "$rc" = 1 ] || fail "a timed-out scenario should exit 1, got $rc"
 grep -q 'did not finish within 2 s' <<<"$out" || fail "no timeout message: $out"
-sleep 0.2
-pgrep -f chainlab-scenario-slow-step >/dev/null && fail "a process outlived the timed-out run"
+gone chainlab-scenario-slow-step || fail "a process outlived the timed-out run"
 
 # Ctrl-C: every actor stops, the working directory goes, exit 130.
 "$scenario" run "$catalog/seed-story.json" >"$work/interrupted.out" 2>&1 &
@@ -67,8 +69,7 @@ for _ in $(seq 100); do grep -q 'set-up: technician-z' "$work/interrupted.out" &
 kill -INT "$runner"
 rc=0; wait "$runner" || rc=$?
 [ "$rc" = 130 ] || fail "an interrupted run should exit 130, got $rc: $(tail -5 "$work/interrupted.out")"
-sleep 0.2
-pgrep -f chainlab-scenario-seed-story >/dev/null && fail "a process outlived the interrupted run"
+gone chainlab-scenario-seed-story || fail "a process outlived the interrupted run"
 dir=$(grep -o '/[^ )]*chainlab-scenario-seed-story-[A-Za-z0-9]*' "$work/interrupted.out" | head -1)
 [ -n "$dir" ] && [ ! -d "$dir" ] || fail "the interrupted run left its working directory $dir"
 echo "PASS: scenario runner"
