@@ -8,14 +8,17 @@
 #include <iterator>
 #include <mutex>
 
+#include "ossl/ec_public_key_method.hpp"
 #include "ossl/errors.hpp"
 
 namespace chainlab::ossl {
 namespace {
 
 const int kEcNids[] = {EVP_PKEY_EC};
-// Both live as long as the process, held here so that they stay reachable.
+// All three live as long as the process, held here so that they stay
+// reachable.
 EVP_PKEY_METHOD *builtin_ec_method = nullptr;
+EVP_PKEY_ASN1_METHOD *ec_asn1_method = nullptr;
 ENGINE *builtin_ec_engine = nullptr;
 
 // An ENGINE's key-method callback: asked without |method|, it lists its
@@ -29,15 +32,27 @@ int ec_methods(ENGINE *, EVP_PKEY_METHOD **method, const int **nids, int nid) {
   return *method != nullptr ? 1 : 0;
 }
 
+// The same for the ASN.1 (encoding) method, which decoded keys then carry.
+int ec_asn1_methods(ENGINE *, EVP_PKEY_ASN1_METHOD **method, const int **nids, int nid) {
+  if (method == nullptr) {
+    *nids = kEcNids;
+    return int(std::size(kEcNids));
+  }
+  *method = nid == EVP_PKEY_EC ? ec_asn1_method : nullptr;
+  return *method != nullptr ? 1 : 0;
+}
+
 std::string register_engine() {
   ENGINE *engine = ENGINE_new();
   if (engine == nullptr)
     return "cannot allocate an ENGINE";
   bool set = ENGINE_set_id(engine, "chainlab-builtin-ec") == 1 &&
              ENGINE_set_name(engine, "OpenSSL's built-in EC key method") == 1 &&
-             ENGINE_set_pkey_meths(engine, ec_methods) == 1;
+             ENGINE_set_pkey_meths(engine, ec_methods) == 1 &&
+             ENGINE_set_pkey_asn1_meths(engine, ec_asn1_methods) == 1;
   bool initialised = set && ENGINE_init(engine) == 1;
-  bool registered = initialised && ENGINE_register_pkey_meths(engine) == 1;
+  bool registered = initialised && ENGINE_register_pkey_meths(engine) == 1 &&
+                    ENGINE_register_pkey_asn1_meths(engine) == 1;
   if (registered) {
     builtin_ec_engine = engine; // with ENGINE_new's and ENGINE_init's references
     return {};
@@ -57,10 +72,13 @@ std::string install() {
   if (builtin_ec_method == nullptr)
     return "cannot allocate an EC key method";
   EVP_PKEY_meth_copy(builtin_ec_method, builtin);
-  auto why = register_engine();
+  ec_asn1_method = new_ec_public_key_method();
+  auto why = ec_asn1_method ? register_engine() : "cannot allocate an EC ASN.1 method";
   if (!why.empty()) {
     EVP_PKEY_meth_free(builtin_ec_method);
+    EVP_PKEY_asn1_free(ec_asn1_method);
     builtin_ec_method = nullptr;
+    ec_asn1_method = nullptr;
   }
   return why;
 }

@@ -7,10 +7,14 @@
 // cost of a mutual-TLS handshake above the crypto itself: three times per
 // device chain. OpenSSL 3.0 still takes its built-in (non-provider) decoder
 // when an ENGINE is registered for the key type (it lets ENGINEs win over
-// providers). This installs such an ENGINE whose EC method is
-// a copy of OpenSSL's own built-in one: the same code decodes and verifies,
-// without the lookup. Provided keys (the server's own key, X25519 shares)
-// are untouched: OpenSSL never routes them through an ENGINE.
+// providers). This installs such an ENGINE whose EC key method is a copy of
+// OpenSSL's own built-in one, and whose ASN.1 method is too, but for the
+// public-key functions (ec_public_key_method.hpp): each key decodes onto a
+// copy of a group built once per curve, and a key that carries the ENGINE
+// checks signatures through the built-in method directly instead of being
+// exported to the default provider (which built its group again). Provided keys
+// (the server's own key, X25519 shares) are untouched: OpenSSL never routes
+// them through an ENGINE.
 #pragma once
 
 #include <string>
