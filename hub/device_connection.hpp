@@ -25,8 +25,8 @@ public:
              std::shared_ptr<ConnectionLimits::Place> place, const tcp::endpoint &peer)
       : stream_(std::move(socket), tenant.native.get()), deadline_(stream_.get_executor()),
         tenant_(tenant), gateway_(gateway), place_(std::move(place)) {
-    identity_.hub = tenant.name;
-    identity_.peer_address = peer.address().to_string() + ":" + std::to_string(peer.port());
+    identity_->hub = tenant.name;
+    identity_->peer_address = peer.address().to_string() + ":" + std::to_string(peer.port());
     connect_deadline_ = std::chrono::steady_clock::now() + kConnectDeadline;
   }
 
@@ -36,22 +36,26 @@ public:
 
   // Called from the handshake's verify callback, on this connection's
   // strand. The decision is authenticate_device's; this only transports it.
+  // (OpenSSL 3.0 refuses a client's renegotiation, so it runs once; a second
+  // chain after the session took the identity would be refused.)
   bool verify_chain(X509_STORE_CTX *store_ctx) {
+    if (!identity_)
+      return false;
     judged_ = std::make_unique<ChainJudgement>(
         judge_presented_chain(*gateway_.trust.snapshot(tenant_.name), store_ctx, now()));
-    identity_.device_id = judged_->device_id;
+    identity_->device_id = judged_->device_id;
     const auto &verdict = judged_->verdict;
     if (!judged_->proceeds())
-      gateway_.services.record_handshake_refusal(identity_, verdict.error());
+      gateway_.services.record_handshake_refusal(*identity_, verdict.error());
     else if (!verdict)
-      identity_.refusal = verdict.error(); // answered with CONNACK 5
+      identity_->refusal = verdict.error(); // answered with CONNACK 5
     else
-      adopt(verdict.value(), identity_);
+      adopt(verdict.value(), *identity_);
     return judged_->proceeds();
   }
 
   // identity: what the handshake proved; the session holds it once TLS is done.
-  const DeviceIdentity &identity() const { return session_ ? session_->identity() : identity_; }
+  const DeviceIdentity &identity() const { return session_ ? session_->identity() : *identity_; }
 
   // end_session: an operator's decision took this device's admission away.
   void end_session(const Error &why) {
@@ -152,22 +156,23 @@ private:
     if (error) {
       bool presented = SSL_get0_peer_certificate(stream_.native_handle()) != nullptr;
       auto why = failed_handshake_reason(judged_.get(), presented,
-                                         identity_.peer_address, error.message());
+                                         identity_->peer_address, error.message());
       if (why && why->reason() == Reason::pop_failed)
-        gateway_.services.record_refusal(identity_, *why);
+        gateway_.services.record_refusal(*identity_, *why);
       else if (why) {
-        identity_.device_id = "(no certificate)";
-        gateway_.services.record_handshake_refusal(identity_, *why);
+        identity_->device_id = "(no certificate)";
+        gateway_.services.record_handshake_refusal(*identity_, *why);
       }
       ossl::drain_errors();
       return close_socket();
     }
-    session_.emplace(std::move(identity_), gateway_.services, [weak = weak_from_this()](LateStep step) {
+    session_.emplace(std::move(*identity_), gateway_.services, [weak = weak_from_this()](LateStep step) {
       if (auto self = weak.lock())
         asio::post(self->stream_.get_executor(),
                    [self, step = std::move(step)] { self->run_late(step); });
     });
     judged_.reset(); // the identity keeps what the session needs
+    identity_.reset(); // moved into the session, which holds it from now on
     place_->authenticated();
     release_peer_chain(stream_.native_handle());
     arm_deadline_at(connect_deadline_); // CONNECT must follow, within the same total
@@ -392,7 +397,9 @@ private:
   Tenant &tenant_;
   DeviceGateway::Impl &gateway_;
   std::shared_ptr<ConnectionLimits::Place> place_; // its share of the hub's limits
-  DeviceIdentity identity_;
+  // What the handshake proves, until the session takes it (a pointer, so that
+  // a held connection does not keep an empty copy's footprint).
+  std::unique_ptr<DeviceIdentity> identity_ = std::make_unique<DeviceIdentity>();
   std::unique_ptr<ChainJudgement> judged_; // during the handshake only
   Liveness liveness_;
   bool timer_waiting_ = false;
