@@ -30,6 +30,8 @@ def fmt(value, unit):
         return f"{value / 1024:.1f} KiB"
     if unit == "MiB":
         return f"{value / 1048576:.0f} MiB"
+    if unit == "M":
+        return f"{value / 1e6:.2f} M"
     return f"{value:.3g}{unit}" if unit in ("%",) else f"{value:.3g} {unit}".rstrip()
 
 
@@ -43,6 +45,7 @@ METRICS = {
     "telemetry": [("QoS 1 messages/s", "per_second", ""), ("server CPU per message", "server_cpu_ms_per_operation", "ms"),
                   ("p50 PUBACK latency", "p50_ms", "ms"), ("p99 PUBACK latency", "p99_ms", "ms"),
                   ("load generator CPU (1 thread)", "generator_cpu_percent", "%")],
+    "instructions": [("server instructions per connect", "instructions_per_connect", "M")],
 }
 
 print(f"\nchainlab hub against {sys.argv[3]} on {sys.argv[2]} cores, medians of interleaved runs")
