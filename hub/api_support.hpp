@@ -28,11 +28,6 @@ HttpResponse error_response(const Error &error);
 // json_body parses a request body; discarded (not an exception) when it is
 // not JSON or nests deeper than the device-JSON limit.
 nlohmann::json json_body(const std::string &body);
-// whole_number_parameter: query parameter |name| as a number from 0 to
-// |most|, |absent| when it is missing; anything else is a malformed request
-// that names the parameter.
-Result<std::int64_t> whole_number_parameter(const std::string &target, const char *name,
-                                            std::int64_t absent, std::int64_t most);
 // A list (GET events, GET devices) answers at most this many per page.
 constexpr std::int64_t kMostPerPage = 1000;
 

@@ -315,7 +315,7 @@ void send_message(Call &call) {
 void invoke_method(Call &call) {
   if (!find_or_answer(call))
     return;
-  auto seconds = whole_number_parameter(call.request.target, "timeout", 10, 60);
+  auto seconds = number_parameter(call.request.target, "timeout", 10, 60);
   if (!seconds || seconds.value() == 0)
     return call.respond(error_response(
         Error(Reason::malformed_request, "query parameter \"timeout\": expected whole seconds "

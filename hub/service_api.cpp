@@ -55,29 +55,15 @@ json ca_json(const registry::CaRecord &record) {
   return out;
 }
 
-Result<std::int64_t> whole_number_parameter(const std::string &target, const char *name,
-                                            std::int64_t absent, std::int64_t most) {
-  std::string text = query_parameter(target, name);
-  if (text.empty())
-    return absent;
-  std::int64_t value = -1;
-  auto [end, failed] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (failed != std::errc() || end != text.data() + text.size() || value < 0 || value > most)
-    return Error(Reason::malformed_request, std::string("query parameter \"") + name +
-                                                "\": expected a whole number from 0 to " +
-                                                std::to_string(most));
-  return value;
-}
-
 Result<std::size_t> page_limit(const std::string &target) {
-  auto limit = whole_number_parameter(target, "limit", kMostPerPage, kMostPerPage);
+  auto limit = number_parameter(target, "limit", kMostPerPage, kMostPerPage);
   if (!limit)
     return limit.error();
   return std::size_t(limit.value());
 }
 
 Result<Page> page_parameters(const std::string &target) {
-  auto after = whole_number_parameter(target, "after", 0, INT64_MAX);
+  auto after = number_parameter(target, "after", 0, INT64_MAX);
   if (!after)
     return after.error();
   auto limit = page_limit(target);

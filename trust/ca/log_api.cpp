@@ -37,18 +37,12 @@ HttpResponse absent(const std::string &detail) {
   return response;
 }
 
-// number reads a query parameter as a decimal count (at most 18 digits).
-std::optional<std::uint64_t> number(const LogCall &call, const std::string &name) {
-  std::string text = call.parameter(name);
-  if (text.empty() || text.size() > 18 ||
-      text.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  return std::stoull(text);
-}
-
-HttpResponse bad_number(const std::string &name) {
-  return refuse(Reason::malformed_request,
-                "query parameter \"" + name + "\" must be a decimal number (up to 18 digits)");
+// number: query parameter |name|, which each log request requires.
+Result<std::uint64_t> number(const LogCall &call, const std::string &name) {
+  auto value = number_parameter(call.request.target, name, std::nullopt, INT64_MAX);
+  if (!value)
+    return value.error();
+  return std::uint64_t(*value);
 }
 
 HttpResponse get_sth(LogCall &call) {
@@ -61,9 +55,9 @@ HttpResponse get_sth(LogCall &call) {
 HttpResponse get_entries(LogCall &call) {
   auto start = number(call, "start"), end = number(call, "end");
   if (!start)
-    return bad_number("start");
+    return est::error_response(start.error());
   if (!end)
-    return bad_number("end");
+    return est::error_response(end.error());
   std::uint64_t size = call.log.size();
   if (*start > *end || *start >= size)
     return refuse(Reason::malformed_request,
@@ -80,7 +74,7 @@ HttpResponse get_entries(LogCall &call) {
 HttpResponse get_proof_by_hash(LogCall &call) {
   auto tree_size = number(call, "tree_size");
   if (!tree_size)
-    return bad_number("tree_size");
+    return est::error_response(tree_size.error());
   auto hash = transparency::hash_from_base64(call.parameter("hash"), "query parameter \"hash\"");
   if (!hash)
     return est::error_response(hash.error());
@@ -101,9 +95,9 @@ HttpResponse get_proof_by_hash(LogCall &call) {
 HttpResponse get_sth_consistency(LogCall &call) {
   auto first = number(call, "first"), second = number(call, "second");
   if (!first)
-    return bad_number("first");
+    return est::error_response(first.error());
   if (!second)
-    return bad_number("second");
+    return est::error_response(second.error());
   std::uint64_t size = call.log.size();
   if (*first == 0 || *first > *second || *second > size)
     return refuse(Reason::malformed_request,

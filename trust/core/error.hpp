@@ -36,6 +36,8 @@ public:
   explicit operator bool() const { return ok(); }
   T &value() { return std::get<T>(state_); }
   const T &value() const { return std::get<T>(state_); }
+  T &operator*() { return value(); }
+  const T &operator*() const { return value(); }
   const Error &error() const { return std::get<Error>(state_); }
   // value_or_throw turns a refusal into an exception at a CLI boundary.
   T take_or_throw() {

@@ -1,6 +1,7 @@
 #include "core/http_message.hpp"
 
 #include <cctype>
+#include <charconv>
 
 #include <strings.h>
 
@@ -76,6 +77,21 @@ std::string query_parameter(const std::string &target, const std::string &name) 
     start = end + 1;
   }
   return "";
+}
+
+Result<std::int64_t> number_parameter(const std::string &target, const std::string &name,
+                                      std::optional<std::int64_t> absent, std::int64_t most) {
+  std::string text = query_parameter(target, name);
+  if (text.empty() && absent)
+    return *absent;
+  std::int64_t value = -1;
+  auto [end, failed] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || failed != std::errc() || end != text.data() + text.size() || value < 0 ||
+      value > most)
+    return Error(Reason::malformed_request, "query parameter \"" + name +
+                                                "\": expected a whole number from 0 to " +
+                                                std::to_string(most));
+  return value;
 }
 
 } // namespace chainlab

@@ -2,11 +2,14 @@
 // logic (EST, the hub's API) is written and tested without any socket.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "core/error.hpp"
 
 namespace chainlab {
 
@@ -45,5 +48,10 @@ std::string percent_encode(std::string_view text);
 // query_parameter returns the percent-decoded value of |name| in a
 // request target's query ("" when absent).
 std::string query_parameter(const std::string &target, const std::string &name);
+// number_parameter: query parameter |name| as a whole number from 0 to
+// |most|; |absent| when it is missing. Anything else, or a missing one
+// without |absent|, is a malformed_request Error that names the parameter.
+Result<std::int64_t> number_parameter(const std::string &target, const std::string &name,
+                                      std::optional<std::int64_t> absent, std::int64_t most);
 
 } // namespace chainlab
