@@ -58,6 +58,10 @@ std::string register_engine() {
     return {};
   }
   std::string why = "cannot register the EC ENGINE: " + drain_errors();
+  // One registration may have succeeded: undone, since the methods it
+  // points to are freed by the caller.
+  ENGINE_unregister_pkey_meths(engine);
+  ENGINE_unregister_pkey_asn1_meths(engine);
   if (initialised)
     ENGINE_finish(engine);
   ENGINE_free(engine);
