@@ -7,27 +7,23 @@
 #include <openssl/x509.h>
 
 #include <map>
-#include <memory>
 #include <mutex>
+
+#include "ossl/ptr.hpp"
 
 namespace chainlab::ossl {
 namespace {
-
-struct GroupFree {
-  void operator()(EC_GROUP *group) const noexcept { EC_GROUP_free(group); }
-};
-using GroupPtr = std::unique_ptr<EC_GROUP, GroupFree>;
 
 // One group per named curve OpenSSL knows (a few dozen at most: an OID
 // that names no curve builds nothing and is not kept). Never freed: keys
 // copy from them for as long as the process decodes certificates.
 const EC_GROUP *named_group(int nid) {
   static std::mutex guard;
-  static std::map<int, GroupPtr> *groups = new std::map<int, GroupPtr>();
+  static std::map<int, Ptr<EC_GROUP>> *groups = new std::map<int, Ptr<EC_GROUP>>();
   std::lock_guard lock(guard);
   if (auto found = groups->find(nid); found != groups->end())
     return found->second.get();
-  GroupPtr group(EC_GROUP_new_by_curve_name(nid));
+  Ptr<EC_GROUP> group(EC_GROUP_new_by_curve_name(nid));
   if (!group)
     return nullptr;
   EC_GROUP_set_asn1_flag(group.get(), OPENSSL_EC_NAMED_CURVE);

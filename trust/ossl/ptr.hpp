@@ -10,6 +10,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pkcs12.h>
 #include <openssl/pkcs7.h>
@@ -34,6 +35,7 @@ CHAINLAB_OSSL_DELETER(X509_STORE, X509_STORE_free)
 CHAINLAB_OSSL_DELETER(X509_STORE_CTX, X509_STORE_CTX_free)
 CHAINLAB_OSSL_DELETER(EVP_PKEY, EVP_PKEY_free)
 CHAINLAB_OSSL_DELETER(EVP_PKEY_CTX, EVP_PKEY_CTX_free)
+CHAINLAB_OSSL_DELETER(EC_GROUP, EC_GROUP_free)
 CHAINLAB_OSSL_DELETER(EVP_MD_CTX, EVP_MD_CTX_free)
 CHAINLAB_OSSL_DELETER(BIO, BIO_free_all)
 CHAINLAB_OSSL_DELETER(BIGNUM, BN_free)
