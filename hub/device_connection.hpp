@@ -13,6 +13,7 @@
 #include "hub/device_handshake.hpp"
 #include "hub/device_session.hpp"
 #include "hub/gateway_impl.hpp"
+#include "hub/late_mailbox.hpp"
 #include "hub/liveness.hpp"
 #include "mqtt/codec.hpp"
 #include "ossl/errors.hpp"
@@ -21,6 +22,9 @@ namespace chainlab::hub::gateway {
 
 class Connection : public std::enable_shared_from_this<Connection> {
 public:
+  using Mailbox = LateMailbox<Connection>;
+  friend Mailbox; // it calls run_late and on_landed on the strand
+
   Connection(TlsSocket::Socket socket, Tenant &tenant, DeviceGateway::Impl &gateway,
              std::shared_ptr<ConnectionLimits::Place> place, const tcp::endpoint &peer)
       : stream_(std::move(socket), tenant.native.get()), deadline_(stream_.get_executor()),
@@ -136,6 +140,7 @@ private:
     case Liveness::Due::release_buffers:
       stream_.keep_buffers(false);
       spent_.clear();
+      packet_.reset();
       break;
     case Liveness::Due::nothing:
       break;
@@ -166,11 +171,8 @@ private:
       ossl::drain_errors();
       return close_socket();
     }
-    session_.emplace(std::move(*identity_), gateway_.services, [weak = weak_from_this()](LateStep step) {
-      if (auto self = weak.lock())
-        asio::post(self->stream_.get_executor(),
-                   [self, step = std::move(step)] { self->run_late(step); });
-    });
+    session_.emplace(std::move(*identity_), gateway_.services,
+                     std::make_shared<Mailbox>(weak_from_this(), stream_.get_executor()));
     judged_.reset(); // the identity keeps what the session needs
     identity_.reset(); // moved into the session, which holds it from now on
     place_->authenticated();
@@ -199,7 +201,7 @@ private:
     process_inbound();
   }
 
-  // run_late: a durable write the session waited for has landed.
+  // run_late: an admission the session waited for has landed.
   void run_late(const LateStep &step) {
     if (shut_down_)
       return;
@@ -211,6 +213,28 @@ private:
     // many messages waited for the disk, are taken up again.
     if ((was_admitting || paused_) && !closing_)
       process_inbound();
+  }
+
+  // on_landed: messages the session stored have landed (see LateMailbox).
+  void on_landed(const std::vector<Mailbox::Landed> &landed) {
+    if (shut_down_)
+      return;
+    contain([&] {
+      for (const auto &message : landed)
+        handle(session_->on_landed(message.ticket, message.kept));
+    });
+    if (paused_ && !closing_)
+      process_inbound(); // back-pressure eased
+  }
+
+  // trim_packet_buffer: the decoded packet, and its strings' capacity, is
+  // kept for the next one while the connection is busy (see Liveness),
+  // unless a large message grew it.
+  void trim_packet_buffer() {
+    auto *publish = packet_ ? std::get_if<mqtt::Publish>(packet_.get()) : nullptr;
+    if (!liveness_.buffers_kept() ||
+        (publish && publish->topic.capacity() + publish->payload.capacity() > kKeptInboundCapacity))
+      packet_.reset();
   }
 
   // must_pause: back-pressure. Too many of this device's messages wait for
@@ -227,21 +251,24 @@ private:
         auto frame = mqtt::read_frame(inbound_);
         if (frame.status != mqtt::Frame::Status::complete)
           break;
-        auto packet = mqtt::decode_packet(
+        if (!packet_)
+          packet_ = std::make_unique<mqtt::Packet>();
+        auto malformed = mqtt::decode_packet_into(
             frame.first_byte,
-            std::span(inbound_).subspan(frame.header_size, frame.remaining_length));
+            std::span(inbound_).subspan(frame.header_size, frame.remaining_length), *packet_);
         inbound_.erase(inbound_.begin(), inbound_.begin() + long(frame.total_size()));
-        if (!packet) {
-          gateway_.services.record_refusal(identity(), packet.error());
+        if (malformed) {
+          gateway_.services.record_refusal(identity(), *malformed);
           return do_close();
         }
-        handle(session_->on_packet(std::move(packet.value())));
+        handle(session_->on_packet(std::move(*packet_)));
       }
     });
     if (closing_)
       return;
     if (inbound_.empty() && inbound_.capacity() > kKeptInboundCapacity)
       inbound_ = {}; // a large packet's buffer is not kept by an idle device
+    trim_packet_buffer();
     // MQTT 3.1.1: silence for 1.5 keep-alive periods ends the session.
     if (session_->connected())
       arm_deadline(std::chrono::milliseconds(session_->keep_alive()) * 3 / 2); // not whole seconds
@@ -410,6 +437,9 @@ private:
   std::chrono::steady_clock::time_point connect_deadline_;
   std::optional<DeviceSession> session_;
   std::vector<std::uint8_t> inbound_;
+  // While busy, each packet is decoded into this one: a stream of PUBLISHes
+  // reuses its strings (the session copies telemetry out, so they stay).
+  std::unique_ptr<mqtt::Packet> packet_;
   // A list: an idle connection's empty queue allocates nothing (a deque would).
   std::list<std::vector<std::uint8_t>> writes_;
   std::list<std::vector<std::uint8_t>> spent_; // written, kept for reuse while busy

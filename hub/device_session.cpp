@@ -56,8 +56,9 @@ std::string normalise_topic(const std::string &topic) {
   return starts_with(topic, "%24") ? "$" + topic.substr(3) : topic;
 }
 
-DeviceSession::DeviceSession(DeviceIdentity identity, SessionServices &services, LateOutput late)
-    : identity_(std::move(identity)), services_(services), late_(std::make_shared<const LateOutput>(std::move(late))) {}
+DeviceSession::DeviceSession(DeviceIdentity identity, SessionServices &services,
+                             std::shared_ptr<LateOutput> late)
+    : identity_(std::move(identity)), services_(services), late_(std::move(late)) {}
 
 SessionOutput DeviceSession::refuse_connect(const Error &error) {
   services_.record_refusal(identity_, error);
@@ -134,7 +135,7 @@ SessionOutput DeviceSession::on_connect(const mqtt::Connect &connect) {
   asked_keep_alive_ = std::chrono::seconds(connect.keep_alive);
   admitting_ = true;
   services_.admit(identity_, [late = late_](Result<bool> admitted) {
-    (*late)([admitted = std::move(admitted)](DeviceSession &session) {
+    late->run([admitted = std::move(admitted)](DeviceSession &session) {
       return session.on_admission(admitted);
     });
   });
@@ -159,7 +160,7 @@ SessionOutput DeviceSession::on_publish(mqtt::Publish &&publish) {
   if (starts_with(publish.topic, "%24"))
     publish.topic = normalise_topic(publish.topic);
   if (is_events_topic_of(publish.topic, identity_.device_id))
-    return on_telemetry(std::move(publish));
+    return on_telemetry(publish);
   const std::string &topic = publish.topic;
   std::string rid = mqtt::topic_query_value(topic, "$rid");
   if (rid.size() > kMaxRequestIdBytes)
@@ -194,26 +195,27 @@ SessionOutput DeviceSession::on_publish(mqtt::Publish &&publish) {
 
 // on_telemetry: the PUBACK waits until the message is on disk (acknowledged
 // means kept). QoS 0 messages are counted too, so that neither kind can
-// queue without bound behind the disk.
-SessionOutput DeviceSession::on_telemetry(mqtt::Publish &&publish) {
-  auto durable = [late = late_, qos = publish.qos, id = publish.packet_id](bool kept) {
-    (*late)([kept, qos, id](DeviceSession &session) {
-      --session.awaiting_disk_;
-      if (!kept)
-        return SessionOutput{{}, true};
-      return qos == 1 ? SessionOutput{{mqtt::Puback{id}}, false} : SessionOutput{};
-    });
-  };
-  ++awaiting_disk_; // before the write: its completion may run at once
-  // Telemetry, the common case, hands its topic and payload to the stored
-  // record: no copies.
-  auto recorded = services_.record_telemetry(identity_, std::move(publish.topic),
-                                             std::move(publish.payload), durable);
+// queue without bound behind the disk. The ticket names the message to
+// on_landed: its QoS above its packet identifier.
+SessionOutput DeviceSession::on_telemetry(const mqtt::Publish &publish) {
+  std::uint32_t ticket = std::uint32_t(publish.qos) << 16 | publish.packet_id;
+  ++awaiting_disk_; // before the write: it may land at once
+  auto recorded =
+      services_.record_telemetry(identity_, publish.topic, publish.payload, late_, ticket);
   if (!recorded) {
-    --awaiting_disk_; // not taken: |durable| never runs
+    --awaiting_disk_; // not taken: it never lands
     return refuse_and_close(recorded.error());
   }
   return {};
+}
+
+SessionOutput DeviceSession::on_landed(std::uint32_t ticket, bool kept) {
+  --awaiting_disk_;
+  if (!kept)
+    return {{}, true};
+  bool qos1 = ticket >> 16 == 1;
+  return qos1 ? SessionOutput{{mqtt::Puback{std::uint16_t(ticket & 0xffff)}}, false}
+              : SessionOutput{};
 }
 
 void DeviceSession::answer_twin_get(const Request &request, SessionOutput &out) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/container/small_vector.hpp>
@@ -16,6 +17,7 @@
 #include "core/error.hpp"
 #include "hub/authenticate.hpp"
 #include "mqtt/packets.hpp"
+#include "registry/landing.hpp"
 
 namespace chainlab::hub {
 
@@ -54,14 +56,15 @@ public:
   // hears (on any thread, possibly before admit returns) once the record is
   // on disk, or the Error that refuses the device (CONNACK 5).
   virtual void admit(const DeviceIdentity &device, std::function<void(Result<bool>)> done) = 0;
-  // record_telemetry takes a device-to-cloud message for storage; |durable|
-  // then hears (on any thread) whether it reached the disk. An Error (the
-  // device is disabled or gone) means it was not taken: |durable| never runs,
-  // and the session ends.
-  // |topic| and |payload| are handed over (moved), not copied.
-  virtual Result<bool> record_telemetry(const DeviceIdentity &device, std::string topic,
-                                        std::string payload,
-                                        std::function<void(bool durable)> durable) = 0;
+  // record_telemetry takes a device-to-cloud message for storage (copied:
+  // the caller keeps its buffers); |landing| then hears |ticket| (on any
+  // thread) with whether it reached the disk. An Error (the device is
+  // disabled or gone) means it was not taken: |landing| never hears, and
+  // the session ends.
+  virtual Result<bool> record_telemetry(const DeviceIdentity &device, std::string_view topic,
+                                        std::string_view payload,
+                                        const std::shared_ptr<registry::Landing> &landing,
+                                        std::uint32_t ticket) = 0;
   virtual void record_refusal(const DeviceIdentity &device, const Error &error) = 0;
   // twin returns the twin document; patch_reported merges into "reported"
   // and returns the new reported version.
@@ -81,14 +84,22 @@ struct SessionOutput {
 };
 
 class DeviceSession;
-// A LateStep is what a session does once a durable write it waited for
-// completes: CONNACK once the admission is on disk, the PUBACK of a message
-// once it is, or the end of the session if it could not be written. The
+// A LateStep is what a session does once an admission it waited for is on
+// disk (CONNACK), or could not be written (the end of the session). The
 // transport runs it on the session's strand and sends what it returns.
 using LateStep = std::function<SessionOutput(DeviceSession &)>;
-// LateOutput hands a LateStep to the transport; it may be called from any
-// thread.
-using LateOutput = std::function<void(LateStep)>;
+// LateOutput is the transport's way back into the session, from any thread:
+// run hands it a LateStep; landed (a registry::Landing) says that the
+// message the session stored under a ticket reached the disk (or did not),
+// and the transport then calls DeviceSession::on_landed on the session's
+// strand. Tickets keep each message's acknowledgement free of allocation.
+class LateOutput : public registry::Landing {
+public:
+  virtual void run(LateStep step) = 0;
+
+protected:
+  ~LateOutput() = default;
+};
 
 class DeviceSession {
 public:
@@ -99,10 +110,12 @@ public:
   // Distinct topic filters one session may hold (a device needs five at most).
   static constexpr std::size_t kMaxSubscriptions = 32;
 
-  DeviceSession(DeviceIdentity identity, SessionServices &services, LateOutput late);
+  DeviceSession(DeviceIdentity identity, SessionServices &services,
+                std::shared_ptr<LateOutput> late);
 
-  // A packet passed as an rvalue gives its strings away (telemetry moves
-  // its topic and payload into the stored record); an lvalue is copied.
+  // A packet passed as an rvalue may give its strings away (a CONNECT's);
+  // an lvalue is copied. Telemetry is copied into storage and leaves the
+  // packet's strings to the caller, who may decode the next packet into them.
   SessionOutput on_packet(mqtt::Packet &&packet);
   SessionOutput on_packet(const mqtt::Packet &packet) { return on_packet(mqtt::Packet(packet)); }
   // cloud_to_device builds the PUBLISH for a message, if the device has
@@ -120,6 +133,9 @@ public:
   // later packets wait until it lands.
   bool admitting() const { return admitting_; }
   SessionOutput on_admission(const Result<bool> &admitted);
+  // on_landed: the message stored under |ticket| is on disk (PUBACK if it
+  // was QoS 1), or could not be written (the session ends).
+  SessionOutput on_landed(std::uint32_t ticket, bool kept);
   // saturated: kMaxAwaitingDisk messages wait for the disk; read no more.
   bool saturated() const { return awaiting_disk_ >= kMaxAwaitingDisk; }
   std::size_t awaiting_disk() const { return awaiting_disk_; }
@@ -129,7 +145,7 @@ public:
 private:
   SessionOutput on_connect(const mqtt::Connect &connect);
   SessionOutput on_publish(mqtt::Publish &&publish);
-  SessionOutput on_telemetry(mqtt::Publish &&publish);
+  SessionOutput on_telemetry(const mqtt::Publish &publish);
   // A device's request ($iothub/...): its topic, the request id it carries
   // ($rid) and the packet. Each kind is answered by one member, found by
   // its topic in on_publish's table.
@@ -148,8 +164,7 @@ private:
 
   DeviceIdentity identity_;
   SessionServices &services_;
-  // Shared, so that each completion copies a pointer, not the function.
-  std::shared_ptr<const LateOutput> late_;
+  std::shared_ptr<LateOutput> late_;
   bool connected_ = false, admitting_ = false;
   std::chrono::seconds asked_keep_alive_{0};
   std::chrono::seconds keep_alive_{60};

@@ -147,8 +147,9 @@ Result<bool> GatewayServices::admitted_result(const DeviceIdentity &device,
 }
 
 Result<bool> GatewayServices::record_telemetry(const DeviceIdentity &device,
-                                               std::string topic, std::string payload,
-                                               std::function<void(bool durable)> durable) {
+                                               std::string_view topic, std::string_view payload,
+                                               const std::shared_ptr<registry::Landing> &landing,
+                                               std::uint32_t ticket) {
   auto registered = trust_.snapshot(device.hub)->devices.find(device.device_id);
   if (!registered || !registered->enabled)
     return Error(Reason::device_disabled,
@@ -159,9 +160,8 @@ Result<bool> GatewayServices::record_telemetry(const DeviceIdentity &device,
   static thread_local std::string line;
   line.assign("[").append(device.hub).append("] telemetry from ").append(device.device_id);
   line.append(" (").append(std::to_string(payload.size())).append(" bytes)");
-  registry_.add_telemetry_durably(
-      {device.hub, device.device_id, now(), std::move(topic), std::move(payload)},
-      std::move(durable));
+  registry_.add_telemetry_durably({device.hub, device.device_id, now(), topic, payload}, landing,
+                                  ticket);
   narrator_.say(line);
   return true;
 }

@@ -21,9 +21,10 @@ public:
       : registry_(registry), trust_(trust), narrator_(narrator) {}
 
   void admit(const DeviceIdentity &device, std::function<void(Result<bool>)> done) override;
-  Result<bool> record_telemetry(const DeviceIdentity &device, std::string topic,
-                                std::string payload,
-                                std::function<void(bool durable)> durable) override;
+  Result<bool> record_telemetry(const DeviceIdentity &device, std::string_view topic,
+                                std::string_view payload,
+                                const std::shared_ptr<registry::Landing> &landing,
+                                std::uint32_t ticket) override;
   void record_refusal(const DeviceIdentity &device, const Error &error) override;
   // record_handshake_refusal: a client refused in TLS proved nothing, so a
   // flood of them is counted in memory and written in batches.

@@ -21,6 +21,9 @@ class GroupCommitTest : public ::testing::Test {
 protected:
   GroupCommitTest() : db_(dir_.file("group.db")) {
     db_.execute("CREATE TABLE rows (n INTEGER NOT NULL)");
+    db_.execute("CREATE TABLE telemetry (id INTEGER PRIMARY KEY AUTOINCREMENT, hub TEXT NOT NULL, "
+                "device_id TEXT NOT NULL, time INTEGER NOT NULL, topic TEXT NOT NULL, "
+                "payload BLOB NOT NULL)");
   }
   std::int64_t stored(const std::string &where = "1") {
     std::lock_guard lock(db_lock_);
@@ -34,10 +37,38 @@ protected:
     };
   }
 
+  // hold_next_batch queues a write that keeps its batch committing until
+  // |release| is set: whatever is submitted meanwhile forms the next batch.
+  static void hold_next_batch(GroupCommit &group, std::shared_future<void> release) {
+    std::promise<void> started;
+    auto running = started.get_future();
+    group.submit(
+        [&started, release](Database &) {
+          started.set_value();
+          release.wait();
+        },
+        [](bool) {});
+    running.wait();
+  }
+
   testing::TempDir dir_;
   Database db_;
   std::mutex db_lock_;
 };
+
+// Landings records every ticket it hears, with the outcome.
+struct Landings final : Landing {
+  void landed(std::uint32_t ticket, bool committed) override {
+    std::lock_guard lock(mutex);
+    heard.emplace_back(ticket, committed);
+  }
+  std::mutex mutex;
+  std::vector<std::pair<std::uint32_t, bool>> heard;
+};
+
+TelemetryView message(const std::string &topic, const std::string &payload) {
+  return {"contoso", "widget-001", std::chrono::system_clock::now(), topic, payload};
+}
 
 TEST_F(GroupCommitTest, EveryWriteFromManyThreadsIsStoredAndAcknowledgedOnce) {
   constexpr int kThreads = 4, kEach = 500;
@@ -113,6 +144,61 @@ TEST_F(GroupCommitTest, AWaiterThatThrowsDoesNotStopTheOthers) {
   } // the destructor commits what is queued
   EXPECT_EQ(heard.load(), 2);
   EXPECT_EQ(stored(), 3);
+}
+
+TEST_F(GroupCommitTest, TelemetryOfOneBatchIsStoredInArrivalOrderAndEachTicketLandsOnce) {
+  auto landings = std::make_shared<Landings>();
+  // 45 messages in one batch take every multi-row INSERT size (32, 8, 1).
+  constexpr std::uint32_t kMessages = 45;
+  {
+    GroupCommit group(db_, db_lock_);
+    std::promise<void> release;
+    hold_next_batch(group, release.get_future().share());
+    for (std::uint32_t n = 0; n < kMessages; ++n) {
+      std::string payload(n * 7, char('a' + n % 26)); // sizes differ, some empty
+      group.submit_telemetry(message("devices/widget-001/messages/events/" + std::to_string(n),
+                                     payload),
+                             landings, n);
+    }
+    release.set_value();
+    group.flush();
+  }
+  std::lock_guard lock(db_lock_);
+  auto rows = db_.prepare("SELECT topic, payload, hub, device_id FROM telemetry ORDER BY id");
+  for (std::uint32_t n = 0; n < kMessages; ++n) {
+    ASSERT_TRUE(rows.step()) << "message " << n << " was not stored";
+    EXPECT_EQ(rows.text(0), "devices/widget-001/messages/events/" + std::to_string(n));
+    EXPECT_EQ(rows.blob(1), std::string(n * 7, char('a' + n % 26)));
+    EXPECT_EQ(rows.text(2), "contoso");
+    EXPECT_EQ(rows.text(3), "widget-001");
+  }
+  EXPECT_FALSE(rows.step());
+  std::vector<std::pair<std::uint32_t, bool>> expected;
+  for (std::uint32_t n = 0; n < kMessages; ++n)
+    expected.emplace_back(n, true);
+  EXPECT_EQ(landings->heard, expected);
+}
+
+TEST_F(GroupCommitTest, TelemetryOfAFailedBatchIsNotStoredAndItsTicketsHearSo) {
+  auto landings = std::make_shared<Landings>();
+  {
+    GroupCommit group(db_, db_lock_);
+    std::promise<void> release;
+    hold_next_batch(group, release.get_future().share());
+    group.submit_telemetry(message("devices/widget-001/messages/events/", "lost"), landings, 1);
+    group.submit([](Database &) { throw std::runtime_error("disk full"); }, [](bool) {});
+    release.set_value();
+    group.flush();
+    group.submit_telemetry(message("devices/widget-001/messages/events/", "kept"), landings, 2);
+    group.flush();
+  }
+  std::lock_guard lock(db_lock_);
+  auto rows = db_.prepare("SELECT payload FROM telemetry");
+  ASSERT_TRUE(rows.step());
+  EXPECT_EQ(rows.blob(0), "kept");
+  EXPECT_FALSE(rows.step());
+  EXPECT_EQ(landings->heard,
+            (std::vector<std::pair<std::uint32_t, bool>>{{1, false}, {2, true}}));
 }
 
 } // namespace

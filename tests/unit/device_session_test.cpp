@@ -24,10 +24,12 @@ struct FakeServices : SessionServices {
     ++admitted;
     done(true);
   }
-  Result<bool> record_telemetry(const DeviceIdentity &, std::string topic, std::string payload,
-                                std::function<void(bool)> durable) override {
+  Result<bool> record_telemetry(const DeviceIdentity &, std::string_view topic,
+                                std::string_view payload,
+                                const std::shared_ptr<registry::Landing> &landing,
+                                std::uint32_t ticket) override {
     telemetry.emplace_back(topic, payload);
-    waiting_for_disk.push_back(std::move(durable));
+    waiting_for_disk.push_back([landing, ticket](bool kept) { landing->landed(ticket, kept); });
     return true;
   }
   // With hold_admission the test decides when the admission lands.
@@ -61,9 +63,16 @@ struct FakeServices : SessionServices {
 // on_packet returns what the session sends for a packet, at once or once its
 // write landed; later late output is kept in |late|.
 struct TestSession {
+  struct Late final : LateOutput {
+    explicit Late(TestSession &owner) : owner(owner) {}
+    void run(LateStep step) override { owner.late.push_back(step(owner.session)); }
+    void landed(std::uint32_t ticket, bool kept) override {
+      owner.late.push_back(owner.session.on_landed(ticket, kept));
+    }
+    TestSession &owner;
+  };
   TestSession(DeviceIdentity identity, SessionServices &services)
-      : session(std::move(identity), services,
-                [this](LateStep step) { late.push_back(step(session)); }) {}
+      : session(std::move(identity), services, std::make_shared<Late>(*this)) {}
   SessionOutput on_packet(const mqtt::Packet &packet) {
     late.clear();
     auto out = session.on_packet(packet);

@@ -200,6 +200,38 @@ TEST(MqttCodec, AnEncodingInARecycledBufferIsTheSameAsInAFreshOne) {
   }
 }
 
+// decoded_into: |wire| (one whole packet) decoded into |into|.
+std::optional<Error> decoded_into(const Bytes &wire, Packet &into) {
+  auto frame = read_frame(wire);
+  return decode_packet_into(frame.first_byte,
+                            std::span(wire).subspan(frame.header_size, frame.remaining_length),
+                            into);
+}
+
+TEST(MqttCodec, DecodingIntoAPacketGivesWhatDecodingGivesAndReusesAPublishsStrings) {
+  // The hub decodes a busy device's packets into one kept packet.
+  std::vector<Packet> stream = {
+      Publish{"devices/widget-001/messages/events/a=b", std::string(300, 'x'), 1, true, true, 7},
+      Publish{"devices/widget-001/messages/events/", "{}", 0, false, false, 0},
+      Pingreq{},
+      Publish{"devices/widget-001/messages/events/", "after a PINGREQ", 1, false, false, 8},
+      Subscribe{3, {{"$iothub/twin/res/#", 0}}}};
+  Packet into;
+  for (const auto &packet : stream) {
+    auto error = decoded_into(encoded(packet), into);
+    ASSERT_FALSE(error) << error->what();
+    EXPECT_TRUE(into == packet) << "packet index " << packet.index();
+  }
+  Packet kept = Publish{"devices/widget-001/messages/events/", std::string(300, 'x'), 1, false,
+                        false, 1};
+  const char *storage = std::get<Publish>(kept).payload.data();
+  ASSERT_FALSE(decoded_into(encoded(stream[1]), kept));
+  EXPECT_EQ(std::get<Publish>(kept).payload.data(), storage); // no new payload buffer
+  auto refused = decoded_into(bytes({0x36, 0x03, 0x00, 0x01, 'a'}), kept); // QoS 3
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->reason(), Reason::malformed_packet);
+}
+
 TEST(MqttCodec, Utf8Rules) {
   EXPECT_TRUE(is_valid_utf8("widget-001"));
   EXPECT_TRUE(is_valid_utf8("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"));

@@ -52,12 +52,16 @@ bool ByteReader::read_binary(std::string &out_value) {
 
 bool ByteReader::read_utf8(std::string &out_value) {
   std::size_t start = position_;
-  std::string value;
-  if (!read_binary(value) || !is_valid_utf8(value)) {
+  std::uint16_t length = 0;
+  std::span<const std::uint8_t> data;
+  bool read = read_u16(length) && read_bytes(length, data);
+  std::string_view text(reinterpret_cast<const char *>(data.data()), data.size());
+  if (!read || !is_valid_utf8(text)) {
     position_ = start;
     return false;
   }
-  out_value = std::move(value);
+  // Checked in place, then assigned: |out_value|'s capacity is reused.
+  out_value.assign(text);
   return true;
 }
 

@@ -58,11 +58,12 @@ Result<Packet> decode_connect(ByteReader &in) {
   return Packet(connect);
 }
 
-Result<Packet> decode_publish(std::uint8_t flags, ByteReader &in) {
-  Publish publish;
+// decode_publish_into fills every field of |publish|, reusing its strings.
+std::optional<Error> decode_publish_into(std::uint8_t flags, ByteReader &in, Publish &publish) {
   publish.dup = flags & 0x08;
   publish.qos = (flags >> 1) & 0x03;
   publish.retain = flags & 0x01;
+  publish.packet_id = 0;
   if (publish.qos == 3)
     return malformed("PUBLISH", "QoS 3 is invalid");
   if (publish.qos == 2)
@@ -75,6 +76,13 @@ Result<Packet> decode_publish(std::uint8_t flags, ByteReader &in) {
     return malformed("PUBLISH", "QoS 1 needs a non-zero packet identifier");
   auto payload = in.rest();
   publish.payload.assign(reinterpret_cast<const char *>(payload.data()), payload.size());
+  return std::nullopt;
+}
+
+Result<Packet> decode_publish(std::uint8_t flags, ByteReader &in) {
+  Publish publish;
+  if (auto error = decode_publish_into(flags, in, publish))
+    return *error;
   return Packet(std::move(publish));
 }
 
@@ -378,6 +386,22 @@ Result<Packet> decode_packet(std::uint8_t first_byte, std::span<const std::uint8
     return malformed("QoS 2 flow", "is not supported (IoT hubs take QoS 0 and 1)");
   }
   return malformed("packet", "type " + std::to_string(int(type)) + " is reserved");
+}
+
+std::optional<Error> decode_packet_into(std::uint8_t first_byte,
+                                        std::span<const std::uint8_t> body, Packet &packet) {
+  if (PacketType(first_byte >> 4) != PacketType::publish) {
+    auto decoded = decode_packet(first_byte, body);
+    if (!decoded)
+      return decoded.error();
+    packet = std::move(decoded.value());
+    return std::nullopt;
+  }
+  auto *publish = std::get_if<Publish>(&packet);
+  if (!publish)
+    publish = &packet.emplace<Publish>();
+  ByteReader in(body);
+  return decode_publish_into(first_byte & 0x0f, in, *publish);
 }
 
 Result<Packet> decode(std::span<const std::uint8_t> bytes, std::size_t max_packet_size) {

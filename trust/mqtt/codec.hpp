@@ -35,6 +35,12 @@ Frame read_frame(std::span<const std::uint8_t> bytes,
 
 // decode_packet parses one whole packet (as located by read_frame).
 Result<Packet> decode_packet(std::uint8_t first_byte, std::span<const std::uint8_t> body);
+// decode_packet_into is decode_packet into |packet|, for a reader that
+// decodes every packet into the same one: a PUBLISH decoded into a packet
+// that holds a PUBLISH reuses its strings' capacity. After an Error,
+// |packet| holds nothing meaningful.
+std::optional<Error> decode_packet_into(std::uint8_t first_byte,
+                                        std::span<const std::uint8_t> body, Packet &packet);
 // decode is read_frame + decode_packet for a buffer holding exactly one packet.
 Result<Packet> decode(std::span<const std::uint8_t> bytes,
                       std::size_t max_packet_size = kDefaultMaxPacketSize);

@@ -19,23 +19,41 @@ GroupCommit::~GroupCommit() {
 void GroupCommit::submit(Write write, Durable durable) {
   {
     std::lock_guard guard(mutex_);
-    writes_.push_back(std::move(write));
-    waiting_.push_back(std::move(durable));
+    filling_.writes.push_back(std::move(write));
+    filling_.waiting.push_back(std::move(durable));
+  }
+  wake_.notify_one();
+}
+
+void GroupCommit::submit_telemetry(const TelemetryView &message, std::shared_ptr<Landing> landing,
+                                   std::uint32_t ticket) {
+  {
+    std::lock_guard guard(mutex_);
+    filling_.telemetry.add(message);
+    filling_.tickets.push_back({std::move(landing), ticket});
   }
   wake_.notify_one();
 }
 
 void GroupCommit::flush() {
   std::unique_lock guard(mutex_);
-  idle_.wait(guard, [this] { return writes_.empty() && !busy_; });
+  idle_.wait(guard, [this] { return filling_.empty() && !busy_; });
 }
 
-bool GroupCommit::commit(std::vector<Write> &writes) {
+void GroupCommit::Batch::clear() {
+  writes.clear();
+  waiting.clear();
+  telemetry.clear();
+  tickets.clear();
+}
+
+bool GroupCommit::commit(Batch &batch) {
   std::lock_guard guard(db_lock_);
   try {
     Transaction transaction(db_);
-    for (auto &write : writes)
+    for (auto &write : batch.writes)
       write(db_);
+    batch.telemetry.write(db_);
     transaction.commit();
     return true;
   } catch (const std::exception &) {
@@ -43,31 +61,38 @@ bool GroupCommit::commit(std::vector<Write> &writes) {
   }
 }
 
+// tell lets every waiter of |batch| know; one that fails must not stop the
+// commits of everyone else.
+void GroupCommit::tell(Batch &batch, bool committed) {
+  for (auto &durable : batch.waiting) {
+    try {
+      durable(committed);
+    } catch (const std::exception &) {
+    }
+  }
+  for (auto &[landing, ticket] : batch.tickets) {
+    try {
+      landing->landed(ticket, committed);
+    } catch (const std::exception &) {
+    }
+  }
+}
+
 void GroupCommit::run() {
   std::unique_lock guard(mutex_);
   for (;;) {
-    wake_.wait(guard, [this] { return stopping_ || !writes_.empty(); });
-    if (writes_.empty() && stopping_)
+    wake_.wait(guard, [this] { return stopping_ || !filling_.empty(); });
+    if (filling_.empty() && stopping_)
       return;
-    // Swapped, not moved: both pairs of vectors keep their capacity, so a
-    // steady stream of writes allocates no new vector per batch.
-    batch_writes_.swap(writes_);
-    batch_waiting_.swap(waiting_);
+    // Swapped, not moved: both batches keep their capacity.
+    std::swap(committing_, filling_);
     busy_ = true;
     guard.unlock();
-    bool committed = commit(batch_writes_);
-    for (auto &durable : batch_waiting_) {
-      try {
-        durable(committed);
-      } catch (const std::exception &) {
-        // A waiter that fails must not stop the commits of everyone else.
-      }
-    }
-    batch_writes_.clear();
-    batch_waiting_.clear();
+    tell(committing_, commit(committing_));
+    committing_.clear();
     guard.lock();
     busy_ = false;
-    if (writes_.empty())
+    if (filling_.empty())
       idle_.notify_all();
   }
 }

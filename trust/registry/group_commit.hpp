@@ -3,17 +3,23 @@
 // goes into the next, so a stream of acknowledged writes costs one fsync per
 // batch, never one per write; and nothing is acknowledged before its batch
 // is on disk.
+//
+// Telemetry, the one write that comes per message, has its own way in: it
+// is queued as a row (TelemetryRows) and acknowledged through a Landing and
+// a ticket, so that a steady stream allocates nothing per message.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#include "registry/landing.hpp"
 #include "registry/sqlite.hpp"
+#include "registry/telemetry_rows.hpp"
 
 namespace chainlab::registry {
 
@@ -30,21 +36,40 @@ public:
   // batch holding it has committed (true) or failed (false: nothing of the
   // batch was written).
   void submit(Write write, Durable durable);
+  // submit_telemetry queues |message| (copied) for the next batch, which
+  // writes it after the batch's other writes; |landing| then hears |ticket|
+  // on the committer thread, as |durable| above.
+  void submit_telemetry(const TelemetryView &message, std::shared_ptr<Landing> landing,
+                        std::uint32_t ticket);
   // flush waits until everything submitted so far has been committed.
   void flush();
 
 private:
+  struct Ticket {
+    std::shared_ptr<Landing> landing;
+    std::uint32_t ticket;
+  };
+  // What one batch holds. Two are kept and swapped (one filling, one being
+  // committed), so that a steady stream allocates no new one per batch.
+  struct Batch {
+    std::vector<Write> writes;
+    std::vector<Durable> waiting;
+    TelemetryRows telemetry;
+    std::vector<Ticket> tickets;
+    bool empty() const { return writes.empty() && telemetry.empty(); }
+    void clear();
+  };
+
   void run();
-  bool commit(std::vector<Write> &writes);
+  bool commit(Batch &batch);
+  static void tell(Batch &batch, bool committed);
 
   Database &db_;
   std::mutex &db_lock_;
   std::mutex mutex_;
   std::condition_variable wake_, idle_;
-  std::vector<Write> writes_;
-  std::vector<Durable> waiting_;
-  std::vector<Write> batch_writes_; // the batch being committed (committer thread only)
-  std::vector<Durable> batch_waiting_;
+  Batch filling_;
+  Batch committing_; // committer thread only
   bool busy_ = false, stopping_ = false;
   std::thread thread_;
 };

@@ -688,9 +688,9 @@ void HubRegistry::add_telemetry(const TelemetryRecord &record) {
   insert_telemetry(db_, record);
 }
 
-void HubRegistry::add_telemetry_durably(TelemetryRecord record, GroupCommit::Durable durable) {
-  group_.submit([record = std::move(record)](Database &db) { insert_telemetry(db, record); },
-                std::move(durable));
+void HubRegistry::add_telemetry_durably(const TelemetryView &message,
+                                        std::shared_ptr<Landing> landing, std::uint32_t ticket) {
+  group_.submit_telemetry(message, std::move(landing), ticket);
 }
 
 void HubRegistry::insert_telemetry(Database &db, const TelemetryRecord &record) {

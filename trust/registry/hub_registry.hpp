@@ -85,14 +85,6 @@ struct DeviceQuery {
   std::size_t limit = SIZE_MAX;
 };
 
-struct TelemetryRecord {
-  std::string hub;
-  std::string device_id;
-  TimePoint time;
-  std::string topic;
-  std::string payload;
-};
-
 struct EventRecord {
   std::int64_t id = 0;
   std::string hub;
@@ -182,9 +174,11 @@ public:
                                long version, const std::string &json);
 
   void add_telemetry(const TelemetryRecord &record);
-  // add_telemetry_durably queues |record| for the next group commit;
-  // |durable| hears, on the committer thread, whether it is on disk.
-  void add_telemetry_durably(TelemetryRecord record, GroupCommit::Durable durable);
+  // add_telemetry_durably queues |message| (copied) for the next group
+  // commit; |landing| hears |ticket|, on the committer thread, once it is on
+  // disk (or could not be written).
+  void add_telemetry_durably(const TelemetryView &message, std::shared_ptr<Landing> landing,
+                             std::uint32_t ticket);
   // device_telemetry: |device_id|'s messages after |after_id|, oldest first,
   // at most |limit|, each with its id.
   std::vector<std::pair<std::int64_t, TelemetryRecord>>
