@@ -148,7 +148,8 @@ TEST_F(GroupCommitTest, AWaiterThatThrowsDoesNotStopTheOthers) {
 
 TEST_F(GroupCommitTest, TelemetryOfOneBatchIsStoredInArrivalOrderAndEachTicketLandsOnce) {
   auto landings = std::make_shared<Landings>();
-  // 45 messages in one batch take every multi-row INSERT size (32, 8, 1).
+  // 45 messages in one batch: a run of 32 rows (the most one INSERT takes)
+  // and one of 13.
   constexpr std::uint32_t kMessages = 45;
   {
     GroupCommit group(db_, db_lock_);

@@ -1,29 +1,29 @@
 #include "registry/telemetry_rows.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace chainlab::registry {
 namespace {
 
-// Rows per INSERT: a batch is written in as few runs as these sizes allow
-// (SQLite allocates per run), with statements compiled once per size.
-constexpr std::array<std::size_t, 3> kRowsPerInsert = {32, 8, 1};
+// Rows per INSERT: SQLite allocates per run of a statement, not per row,
+// so a batch of up to kMaxRowsPerInsert messages is written in one run (a
+// statement per row count, compiled once and kept), and a larger one in
+// runs of that many.
+constexpr std::size_t kMaxRowsPerInsert = 32;
 constexpr int kColumns = 5;
 
 const std::string &insert_sql(std::size_t rows) {
   static const auto texts = [] {
-    std::array<std::string, kRowsPerInsert.size()> built;
-    for (std::size_t i = 0; i < kRowsPerInsert.size(); ++i) {
-      built[i] = "INSERT INTO telemetry (hub, device_id, time, topic, payload) VALUES ";
-      for (std::size_t row = 0; row < kRowsPerInsert[i]; ++row)
-        built[i] += row == 0 ? "(?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?)";
+    std::array<std::string, kMaxRowsPerInsert + 1> built; // by row count; [0] unused
+    for (std::size_t count = 1; count <= kMaxRowsPerInsert; ++count) {
+      built[count] = "INSERT INTO telemetry (hub, device_id, time, topic, payload) VALUES ";
+      for (std::size_t row = 0; row < count; ++row)
+        built[count] += row == 0 ? "(?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?)";
     }
     return built;
   }();
-  for (std::size_t i = 0; i < kRowsPerInsert.size(); ++i)
-    if (kRowsPerInsert[i] == rows)
-      return texts[i];
-  return texts.back();
+  return texts.at(rows);
 }
 
 void bind_row(Statement &insert, int first, const TelemetryRecord &row) {
@@ -49,15 +49,13 @@ void TelemetryRows::add(const TelemetryView &message) {
 }
 
 void TelemetryRows::write(Database &db) const {
-  std::size_t next = 0;
-  for (std::size_t rows : kRowsPerInsert) {
-    while (used_ - next >= rows) {
-      auto insert = db.prepare(insert_sql(rows));
-      for (std::size_t row = 0; row < rows; ++row)
-        bind_row(insert, int(row) * kColumns + 1, slots_[next + row]);
-      insert.run();
-      next += rows;
-    }
+  for (std::size_t next = 0; next < used_;) {
+    std::size_t rows = std::min(used_ - next, kMaxRowsPerInsert);
+    auto insert = db.prepare(insert_sql(rows));
+    for (std::size_t row = 0; row < rows; ++row)
+      bind_row(insert, int(row) * kColumns + 1, slots_[next + row]);
+    insert.run();
+    next += rows;
   }
 }
 

@@ -1,8 +1,8 @@
 // registry/telemetry_rows.hpp: the telemetry messages of one group-commit
 // batch. Each message is copied into a slot that is kept, strings and all,
-// from batch to batch, and the batch is written with multi-row INSERTs: a
-// steady stream of messages allocates nothing per message, here or in
-// SQLite (whose allocations come per statement run, not per row).
+// from batch to batch: a steady stream of messages allocates nothing here.
+// The batch is written with multi-row INSERTs, because SQLite allocates per
+// run of a statement, not per row: its allocations come per 32 messages.
 #pragma once
 
 #include <chrono>
