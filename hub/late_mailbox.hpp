@@ -76,14 +76,19 @@ public:
   LateMailbox(std::weak_ptr<Target> target, TlsSocket::Strand strand)
       : target_(std::move(target)), strand_(std::move(strand)) {}
 
+  // Neither posts for a connection that is gone: nothing would take it.
   void run(LateStep step) override {
-    asio::post(strand_, [self = this->shared_from_this(), step = std::move(step)] {
+    if (target_.expired())
+      return;
+    boost::asio::post(strand_, [self = this->shared_from_this(), step = std::move(step)] {
       if (auto target = self->target_.lock())
         target->run_late(step);
     });
   }
 
   void landed(std::uint32_t ticket, bool kept) override {
+    if (target_.expired())
+      return;
     {
       std::lock_guard lock(mutex_);
       arrived_.push_back({ticket, kept});
@@ -91,7 +96,7 @@ public:
         return; // the delivery on its way takes this one too
       posted_ = true;
     }
-    asio::post(strand_, Delivery{this->shared_from_this()});
+    boost::asio::post(strand_, Delivery{this->shared_from_this()});
   }
 
 private:
