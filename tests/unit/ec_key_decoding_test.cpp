@@ -70,24 +70,31 @@ std::string printed(const EVP_PKEY *key) {
   return std::string(text, std::size_t(length));
 }
 
+const unsigned char *bytes_of(const std::string &message) {
+  return reinterpret_cast<const unsigned char *>(message.data());
+}
+
 Bytes sign(EVP_PKEY *key, const std::string &message) {
   Ptr<EVP_MD_CTX> context(EVP_MD_CTX_new());
   std::size_t length = 0;
-  EXPECT_EQ(EVP_DigestSignInit_ex(context.get(), nullptr, "SHA256", nullptr, nullptr, key, nullptr), 1);
-  EXPECT_EQ(EVP_DigestSign(context.get(), nullptr, &length,
-                           reinterpret_cast<const unsigned char *>(message.data()), message.size()), 1);
+  EXPECT_EQ(
+      EVP_DigestSignInit_ex(context.get(), nullptr, "SHA256", nullptr, nullptr, key, nullptr), 1);
+  EXPECT_EQ(
+      EVP_DigestSign(context.get(), nullptr, &length, bytes_of(message), message.size()), 1);
   Bytes signature(length);
-  EXPECT_EQ(EVP_DigestSign(context.get(), signature.data(), &length,
-                           reinterpret_cast<const unsigned char *>(message.data()), message.size()), 1);
+  EXPECT_EQ(EVP_DigestSign(context.get(), signature.data(), &length, bytes_of(message),
+                           message.size()),
+            1);
   signature.resize(length);
   return signature;
 }
 
 bool verifies(EVP_PKEY *key, const Bytes &signature, const std::string &message) {
   Ptr<EVP_MD_CTX> context(EVP_MD_CTX_new());
-  return EVP_DigestVerifyInit_ex(context.get(), nullptr, "SHA256", nullptr, nullptr, key, nullptr) == 1 &&
-         EVP_DigestVerify(context.get(), signature.data(), signature.size(),
-                          reinterpret_cast<const unsigned char *>(message.data()), message.size()) == 1;
+  return EVP_DigestVerifyInit_ex(context.get(), nullptr, "SHA256", nullptr, nullptr, key,
+                                 nullptr) == 1 &&
+         EVP_DigestVerify(context.get(), signature.data(), signature.size(), bytes_of(message),
+                          message.size()) == 1;
 }
 
 TEST_F(EcKeyDecoding, DecodedKeysEncodeCompareAndVerifyAsTheProvidersDo) {
