@@ -71,8 +71,10 @@ public:
   std::string server_log_tail(const std::string &actor_id);
 
   std::string bin(const std::string &role) const { return options_.bin_dir + "/" + role; }
+  // step_timeout bounds each command: the running step's own timeout, else
+  // the scenario's.
   std::chrono::milliseconds step_timeout() const {
-    return std::chrono::seconds(scenario_.timeout_seconds);
+    return std::chrono::seconds(step_timeout_seconds_.value_or(scenario_.timeout_seconds));
   }
   static Environment environment(const ActorSpec &spec);
 
@@ -87,6 +89,7 @@ protected:
   std::map<std::string, ActorState> actors_;
   RunResult result_;
   bool setting_up_ = false; // interactions belong to the set-up
+  std::optional<int> step_timeout_seconds_; // the running step's own timeout
 };
 
 } // namespace chainlab::scenario

@@ -311,6 +311,7 @@ private:
     result.expected = expect.outcome + (expect.reason.empty() ? "" : ": " + expect.reason) +
                       (expect.hub_event.empty() ? "" : ", hub records " + expect.hub_event);
     first_interaction_ = result_.interactions.size();
+    step_timeout_seconds_ = step.timeout_seconds;
     try {
       ActorState &actor = this->actor(step.actor);
       const Action *action = find_action(step.action, actor.spec->role);
@@ -330,6 +331,7 @@ private:
       result.passed = false;
       result.message = step.name + ": " + error.what();
     }
+    step_timeout_seconds_.reset();
     result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
     return result;
   }

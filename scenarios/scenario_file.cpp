@@ -165,7 +165,7 @@ StepSpec parse_step(const Validator &v, const json &value, const std::string &po
                     const Scenario &scenario) {
   if (!value.is_object())
     v.fail(pointer, "a step object", &value);
-  v.only_keys(value, pointer, {"name", "actor", "action", "args", "expect"});
+  v.only_keys(value, pointer, {"name", "actor", "action", "args", "expect", "timeout_seconds"});
   StepSpec step;
   step.pointer = pointer;
   step.actor = v.string(value, pointer, "actor", true);
@@ -180,6 +180,8 @@ StepSpec parse_step(const Validator &v, const json &value, const std::string &po
   if (args.is_object())
     step.args = args;
   step.expect = parse_expectation(v, v.member(value, pointer, "expect", false), pointer + "/expect");
+  if (auto seconds = v.integer(value, pointer, "timeout_seconds", 1, 600))
+    step.timeout_seconds = int(*seconds);
   return step;
 }
 

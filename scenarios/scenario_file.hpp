@@ -41,6 +41,7 @@ struct StepSpec {
   std::string action;
   nlohmann::json args = nlohmann::json::object();
   Expectation expect;
+  std::optional<int> timeout_seconds; // overrides the scenario's for this step
   std::string pointer; // "/steps/3", for messages
 };
 
@@ -48,7 +49,7 @@ struct Scenario {
   std::string file;
   std::string name;
   std::string description;
-  int timeout_seconds = 30; // per step
+  int timeout_seconds = 30; // per set-up command and per step, unless the step sets its own
   std::vector<ActorSpec> actors;
   std::vector<StepSpec> steps;
 

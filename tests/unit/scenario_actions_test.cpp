@@ -68,5 +68,23 @@ TEST(Actions, TheLoaderRefusesAnActionTheActorsRoleCannotTake) {
             std::string::npos);
 }
 
+TEST(Actions, AStepMaySetItsOwnTimeoutWithinTheScenarioBounds) {
+  std::string text = R"({"name":"t","description":"d","timeout_seconds":45,"actors":[
+      {"id":"c","role":"company","name":"Company-X"},{"id":"w","role":"device","parent":"c"},
+      {"id":"h","role":"hub","hubs":["x"]}],"steps":[
+      {"actor":"w","action":"connect","args":{"hub":"x"},"timeout_seconds":2},
+      {"actor":"w","action":"connect","args":{"hub":"x"}}]})";
+  Scenario scenario = parse_scenario_text(text, "t.json");
+  EXPECT_EQ(scenario.timeout_seconds, 45);
+  EXPECT_EQ(scenario.steps[0].timeout_seconds, 2);
+  EXPECT_FALSE(scenario.steps[1].timeout_seconds.has_value());
+  for (const char *bad : {"0", "601", "\"2\"", "1.5"})
+    EXPECT_NE(refusal(std::string(R"({"actor":"w","action":"connect","args":{"hub":"x"},)") +
+                      R"("timeout_seconds":)" + bad + "}")
+                  .find("t.json: /steps/0/timeout_seconds: expected an integer from 1 to 600"),
+              std::string::npos)
+        << bad;
+}
+
 } // namespace
 } // namespace chainlab::scenario
