@@ -1,5 +1,7 @@
 #include "registry/sqlite.hpp"
 
+#include <mutex>
+
 #include "core/error.hpp"
 
 namespace chainlab::registry {
@@ -11,9 +13,29 @@ namespace {
               path + ": " + what + " (" + (db ? sqlite3_errmsg(db) : "no handle") + ")");
 }
 
+// SQLite keeps a statement's own journal (the pages it changed, so that a
+// failing statement can be undone inside a longer transaction) in memory up
+// to 64 KiB, and in a temporary file past that: a group commit's multi-row
+// telemetry INSERT, whose rows land on as many index pages as devices, went
+// to that file whenever a batch held more than about a dozen devices'
+// messages (a pwrite per page, about one per message). 4 MiB keeps any
+// ordinary statement in memory and still bounds one that changes a whole
+// large table.
+constexpr int kStatementJournalInMemory = 4 << 20;
+
+// configure_once: process-wide settings, which SQLite takes only before its
+// first use. If something in the process used SQLite first, the defaults stay.
+void configure_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, kStatementJournalInMemory);
+  });
+}
+
 } // namespace
 
 Database::Database(const std::string &path) : path_(path) {
+  configure_once();
   sqlite3 *raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
