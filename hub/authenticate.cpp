@@ -98,14 +98,14 @@ AuthenticatedDevice describe(const pki::ValidatedChain &chain, const std::string
   device.ca_name = chain.anchor_name;
   device.issuer_subject = chain.issuer_subject;
   device.thumbprint = thumbprint;
-  for (size_t depth = 0; depth < chain.chain.size(); ++depth) {
-    X509 *cert = chain.chain[depth].get();
-    std::string separator = depth == 0 ? "" : kLink;
-    device.chain_subjects += separator + pki::subject_text(cert);
-    device.chain_keys += separator + pki::key_fingerprint(cert);
-    if (depth == 1)
-      device.issuer_key = pki::key_fingerprint(cert);
+  // Computed once per cached chain above the leaf (pki::ChainValidator).
+  for (size_t depth = 0; depth < chain.subjects.size(); ++depth) {
+    std::string_view separator = depth == 0 ? "" : kLink;
+    device.chain_subjects.append(separator).append(chain.subjects[depth]);
+    device.chain_keys.append(separator).append(chain.key_fingerprints[depth]);
   }
+  if (chain.key_fingerprints.size() > 1)
+    device.issuer_key = chain.key_fingerprints[1];
   return out;
 }
 

@@ -2,6 +2,8 @@
 // refused with its own reason, naming the certificate.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "pki/chain_validation.hpp"
 #include "pki/inspect.hpp"
 #include "support/test_pki.hpp"
@@ -216,6 +218,78 @@ TEST(ChainValidator, TheCacheNeverAcceptsWhatTheFullPathRefuses) {
   auto lapsed = validator.validate(seed.device.get(), seed.intermediates(), seed.anchors(), later);
   ASSERT_FALSE(lapsed);
   EXPECT_EQ(lapsed.error().reason(), Reason::cert_expired);
+}
+
+// reparsed: |cert| as a TLS peer's would arrive (a fresh parse of its
+// DER), after |edit| changed that DER.
+ossl::Ptr<X509> reparsed(X509 *cert, const std::function<void(std::string &)> &edit = {}) {
+  std::string der = pki::to_der(cert);
+  if (edit)
+    edit(der);
+  auto parsed = pki::parse_certificates(std::string_view(der), "test");
+  return parsed.size() == 1 ? std::move(parsed[0]) : nullptr;
+}
+
+// The last byte of |cert|'s serial number, inside its signed part.
+void flip_serial_byte(X509 *cert, std::string &der) {
+  const ASN1_INTEGER *serial = X509_get0_serialNumber(cert);
+  std::string bytes(reinterpret_cast<const char *>(ASN1_STRING_get0_data(serial)),
+                    std::size_t(ASN1_STRING_length(serial)));
+  auto at = der.find(bytes);
+  ASSERT_NE(at, std::string::npos);
+  der[at + bytes.size() - 1] ^= 0x01;
+}
+
+TEST(ChainValidator, ACachedChainDescribesEachDepthAsTheFullPathDoes) {
+  Seed seed;
+  pki::ChainValidator validator;
+  auto now = std::chrono::system_clock::now();
+  auto full = validator.validate(seed.device.get(), seed.intermediates(), seed.anchors(), now);
+  ASSERT_TRUE(full) << full.error().what();
+  // A second device, its intermediates parsed afresh, as in a handshake.
+  auto key = testing::make_key();
+  auto second = reparsed(issue(seed.technician, pki::Profile::device, "CN=widget-002",
+                               key.get()).get());
+  auto cached = validator.validate(
+      second.get(),
+      list({reparsed(seed.technician.certificate.get()).get(),
+            reparsed(seed.factory.certificate.get()).get()}),
+      seed.anchors(), now);
+  ASSERT_TRUE(cached) << cached.error().what();
+  EXPECT_EQ(validator.cache_hits(), 1u);
+  for (const auto *chain : {&full.value(), &cached.value()}) {
+    ASSERT_EQ(chain->subjects.size(), chain->chain.size());
+    ASSERT_EQ(chain->key_fingerprints.size(), chain->chain.size());
+    for (std::size_t depth = 0; depth < chain->chain.size(); ++depth) {
+      EXPECT_EQ(chain->subjects[depth], pki::subject_text(chain->chain[depth].get()));
+      EXPECT_EQ(chain->key_fingerprints[depth], pki::key_fingerprint(chain->chain[depth].get()));
+    }
+  }
+  EXPECT_EQ(cached.value().subjects[0], "CN=widget-002");
+  EXPECT_EQ(cached.value().anchor_subject, "CN=Company-X");
+}
+
+// The cache finds an intermediate by its signature bytes; one that carries
+// those bytes over another signed part, or other bytes over the same signed
+// part, is not the cached one, and the full path refuses it.
+TEST(ChainValidator, AnIntermediateThatOnlyResemblesTheCachedOneIsCheckedInFull) {
+  Seed seed;
+  pki::ChainValidator validator;
+  auto now = std::chrono::system_clock::now();
+  ASSERT_TRUE(validator.validate(seed.device.get(), seed.intermediates(), seed.anchors(), now));
+  X509 *technician = seed.technician.certificate.get();
+  auto other_serial =
+      reparsed(technician, [&](std::string &der) { flip_serial_byte(technician, der); });
+  auto other_signature = reparsed(technician, [](std::string &der) { der.back() ^= 0x01; });
+  for (X509 *impostor : {other_serial.get(), other_signature.get()}) {
+    ASSERT_NE(impostor, nullptr);
+    auto refused = validator.validate(seed.device.get(),
+                                      list({impostor, seed.factory.certificate.get()}),
+                                      seed.anchors(), now);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().reason(), Reason::signature_invalid) << refused.error().what();
+  }
+  EXPECT_EQ(validator.cache_hits(), 0u);
 }
 
 // A certificate whose key does not decode (a P-256 point off the curve),

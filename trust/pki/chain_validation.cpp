@@ -94,6 +94,34 @@ Error explain(const Attempt &attempt, X509 *leaf) {
   }
 }
 
+// describe_each_depth fills |validated|'s subjects and key fingerprints.
+void describe_each_depth(ValidatedChain &validated) {
+  for (const auto &cert : validated.chain) {
+    validated.subjects.push_back(subject_text(cert.get()));
+    validated.key_fingerprints.push_back(key_fingerprint(cert.get()));
+  }
+}
+
+std::string_view signature_bytes(const X509 *cert) {
+  const ASN1_BIT_STRING *signature = nullptr;
+  X509_get0_signature(&signature, nullptr, cert);
+  if (!signature)
+    return {};
+  return {reinterpret_cast<const char *>(ASN1_STRING_get0_data(signature)),
+          std::size_t(ASN1_STRING_length(signature))};
+}
+
+// same_certificate: the signed part (X509_cmp compares its encoding as
+// read), the signature algorithm and the signature bytes are all the same.
+bool same_certificate(const X509 *a, const X509 *b) {
+  const X509_ALGOR *algorithm_a = nullptr, *algorithm_b = nullptr;
+  X509_get0_signature(nullptr, &algorithm_a, a);
+  X509_get0_signature(nullptr, &algorithm_b, b);
+  return X509_cmp(a, b) == 0 && algorithm_a && algorithm_b &&
+         X509_ALGOR_cmp(algorithm_a, algorithm_b) == 0 &&
+         signature_bytes(a) == signature_bytes(b);
+}
+
 } // namespace
 
 Result<ValidatedChain> validate_device_chain(X509 *leaf, const CertList &presented,
@@ -129,6 +157,7 @@ Result<ValidatedChain> validate_device_chain(X509 *leaf, const CertList &present
   validated.anchor_subject = subject_text(anchor_cert);
   validated.issuer_subject = issuer_text(leaf);
   validated.chain = std::move(attempt.chain);
+  describe_each_depth(validated);
   return validated;
 }
 
@@ -144,28 +173,32 @@ std::optional<ValidatedChain> ChainValidator::from_cache(X509 *leaf, const CertL
                                                          std::chrono::system_clock::time_point now) {
   // Find the entry under the lock; verify outside it, so cores do not queue.
   CertList tail;
-  std::string anchor_name;
+  ValidatedChain validated;
   {
     std::lock_guard lock(mutex_);
     for (const auto &candidate : presented) {
       if (X509_check_issued(candidate.get(), leaf) != X509_V_OK)
         continue;
-      auto found = cache_.find(sha256_fingerprint(candidate.get()));
-      if (found == cache_.end() || now >= found->second.valid_until)
+      auto found = cache_.find(signature_bytes(candidate.get()));
+      if (found == cache_.end() || now >= found->second.valid_until ||
+          !same_certificate(candidate.get(), found->second.tail.front().get()))
         continue;
-      tail = clone(found->second.tail);
-      anchor_name = found->second.anchor_name;
+      const Cached &entry = found->second;
+      tail = clone(entry.tail);
+      validated.anchor_name = entry.anchor_name;
+      validated.subjects = entry.subjects;
+      validated.key_fingerprints = entry.key_fingerprints;
       break;
     }
   }
   if (tail.empty() || !try_verify(leaf, {}, {tail.front().get()}, now).ok)
     return std::nullopt; // the full path decides, and explains
-  ValidatedChain validated;
   validated.chain.push_back(ossl::up_ref(leaf));
   for (auto &cert : tail)
     validated.chain.push_back(std::move(cert));
-  validated.anchor_name = anchor_name;
-  validated.anchor_subject = subject_text(validated.chain.back().get());
+  validated.subjects.insert(validated.subjects.begin(), subject_text(leaf));
+  validated.key_fingerprints.insert(validated.key_fingerprints.begin(), key_fingerprint(leaf));
+  validated.anchor_subject = validated.subjects.back();
   validated.issuer_subject = issuer_text(leaf);
   std::lock_guard lock(mutex_);
   ++hits_;
@@ -193,17 +226,22 @@ Result<ValidatedChain> ChainValidator::validate(X509 *leaf, const CertList &pres
     return std::move(*cached);
   auto result = validate_device_chain(leaf, presented, anchors, now);
   if (result && result.value().chain.size() >= 3) {
+    const ValidatedChain &proven = result.value();
     Cached entry;
-    entry.anchor_name = result.value().anchor_name;
+    entry.anchor_name = proven.anchor_name;
     entry.valid_until = std::chrono::system_clock::time_point::max();
-    for (size_t i = 1; i < result.value().chain.size(); ++i) {
-      X509 *cert = result.value().chain[i].get();
+    for (size_t i = 1; i < proven.chain.size(); ++i) {
+      X509 *cert = proven.chain[i].get();
       entry.tail.push_back(ossl::up_ref(cert));
       entry.valid_until = std::min(entry.valid_until, not_after(cert));
     }
+    const auto &keys = proven.key_fingerprints;
+    entry.subjects.assign(proven.subjects.begin() + 1, proven.subjects.end());
+    entry.key_fingerprints.assign(keys.begin() + 1, keys.end());
+    std::string key(signature_bytes(entry.tail.front().get()));
     std::lock_guard lock(mutex_);
     if (generation == generation_)
-      cache_[sha256_fingerprint(entry.tail.front().get())] = std::move(entry);
+      cache_[std::move(key)] = std::move(entry);
   }
   return result;
 }

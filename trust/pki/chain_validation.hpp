@@ -29,6 +29,11 @@ struct ValidatedChain {
   std::string anchor_name; // which registered CA it ends at
   std::string anchor_subject;
   std::string issuer_subject; // the CA that signed the leaf
+  // Per depth, as |chain|: each certificate's subject and key fingerprint
+  // (pki::subject_text, pki::key_fingerprint), kept with a cached chain so
+  // that a handshake computes them for its leaf only.
+  std::vector<std::string> subjects;
+  std::vector<std::string> key_fingerprints;
 };
 
 // validate_device_chain: |leaf| plus the |presented| intermediates must
@@ -62,6 +67,7 @@ public:
 private:
   struct Cached {
     CertList tail; // the intermediate first, up to the anchor
+    std::vector<std::string> subjects, key_fingerprints; // of |tail|, in its order
     std::string anchor_name;
     std::chrono::system_clock::time_point valid_until;
   };
@@ -70,7 +76,10 @@ private:
 
   mutable std::mutex mutex_;
   std::string generation_; // which anchors the cache was proven under
-  std::map<std::string, Cached> cache_; // by the intermediate's fingerprint
+  // By the intermediate's signature bytes, which reading a certificate
+  // leaves in place (a fingerprint re-encodes it first); a hit counts only
+  // if the presented certificate is the cached one (same_certificate).
+  std::map<std::string, Cached, std::less<>> cache_;
   std::size_t hits_ = 0;
 };
 
