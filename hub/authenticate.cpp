@@ -1,5 +1,7 @@
 #include "hub/authenticate.hpp"
 
+#include <string_view>
+
 #include "pki/inspect.hpp"
 #include "pki/policy.hpp"
 

@@ -1,5 +1,7 @@
 #include "pki/chain_validation.hpp"
 
+#include <string_view>
+
 #include "ossl/errors.hpp"
 #include "pki/inspect.hpp"
 
