@@ -53,47 +53,74 @@ std::vector<std::shared_ptr<const LogRegistration>> parse_log_registrations(cons
 }
 
 DeviceTable::DeviceTable() {
-  auto empty = std::make_shared<const Shard>();
-  shards_.fill(empty);
+  auto empty = std::make_shared<Group>();
+  empty->fill(std::make_shared<const Shard>());
+  groups_.fill(std::move(empty));
 }
 
-std::size_t DeviceTable::shard_of(const std::string &device_id) {
-  return std::hash<std::string>{}(device_id) % kShards;
+DeviceTable DeviceTable::from(std::vector<registry::DeviceRecord> devices) {
+  std::vector<Shard> built(kGroups * kShardsPerGroup);
+  DeviceTable table;
+  for (auto &record : devices) {
+    Place place = place_of(record.device_id);
+    std::string id = record.device_id;
+    auto &slot = built[place.group * kShardsPerGroup + place.shard][id];
+    table.size_ += slot ? 0 : 1;
+    slot = std::make_shared<const registry::DeviceRecord>(std::move(record));
+  }
+  auto empty = (*table.groups_[0])[0]; // every shard of a new table is this one
+  for (std::size_t group = 0; group < kGroups; ++group) {
+    auto filled = std::make_shared<Group>();
+    for (std::size_t shard = 0; shard < kShardsPerGroup; ++shard) {
+      Shard &entries = built[group * kShardsPerGroup + shard];
+      (*filled)[shard] = entries.empty() ? empty : std::make_shared<const Shard>(std::move(entries));
+    }
+    table.groups_[group] = std::move(filled);
+  }
+  return table;
+}
+
+DeviceTable::Place DeviceTable::place_of(const std::string &device_id) {
+  std::size_t hash = std::hash<std::string>{}(device_id);
+  return {hash % kGroups, (hash / kGroups) % kShardsPerGroup};
 }
 
 std::shared_ptr<const registry::DeviceRecord>
 DeviceTable::find(const std::string &device_id) const {
-  const Shard &shard = *shards_[shard_of(device_id)];
+  const Shard &shard = shard_at(place_of(device_id));
   auto found = shard.find(device_id);
   return found == shard.end() ? nullptr : found->second;
 }
 
-DeviceTable DeviceTable::with(registry::DeviceRecord record) const {
+DeviceTable DeviceTable::replaced(Place place, std::shared_ptr<const Shard> shard) const {
   DeviceTable next = *this;
-  auto &slot = next.shards_[shard_of(record.device_id)];
-  auto shard = std::make_shared<Shard>(*slot);
+  auto group = std::make_shared<Group>(*groups_[place.group]);
+  (*group)[place.shard] = std::move(shard);
+  next.groups_[place.group] = std::move(group);
+  return next;
+}
+
+DeviceTable DeviceTable::with(registry::DeviceRecord record) const {
+  Place place = place_of(record.device_id);
+  auto shard = std::make_shared<Shard>(shard_at(place));
   std::string id = record.device_id;
-  (*shard)[id] = std::make_shared<const registry::DeviceRecord>(std::move(record));
-  slot = std::move(shard);
+  auto &slot = (*shard)[id];
+  bool added = slot == nullptr;
+  slot = std::make_shared<const registry::DeviceRecord>(std::move(record));
+  DeviceTable next = replaced(place, std::move(shard));
+  next.size_ += added ? 1 : 0;
   return next;
 }
 
 DeviceTable DeviceTable::without(const std::string &device_id) const {
-  DeviceTable next = *this;
-  auto &slot = next.shards_[shard_of(device_id)];
-  if (slot->count(device_id)) {
-    auto shard = std::make_shared<Shard>(*slot);
-    shard->erase(device_id);
-    slot = std::move(shard);
-  }
+  Place place = place_of(device_id);
+  if (!shard_at(place).count(device_id))
+    return *this;
+  auto shard = std::make_shared<Shard>(shard_at(place));
+  shard->erase(device_id);
+  DeviceTable next = replaced(place, std::move(shard));
+  --next.size_;
   return next;
-}
-
-std::size_t DeviceTable::size() const {
-  std::size_t total = 0;
-  for (const auto &shard : shards_)
-    total += shard->size();
-  return total;
 }
 
 } // namespace chainlab::hub

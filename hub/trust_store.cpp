@@ -7,8 +7,7 @@ TrustStore::TrustStore(registry::HubRegistry &registry) : registry_(registry) {
     auto snapshot = std::make_shared<TenantSnapshot>();
     snapshot->hub = hub;
     snapshot->cas = CaTrust::from(registry_.list_cas(hub));
-    for (auto &device : registry_.query_devices(hub, {}))
-      snapshot->devices = snapshot->devices.with(std::move(device));
+    snapshot->devices = DeviceTable::from(registry_.query_devices(hub, {}));
     snapshot->disabled_intermediates = registry_.disabled_intermediates(hub);
     tenants_[hub] = std::move(snapshot);
   }

@@ -248,6 +248,44 @@ TEST(DeviceTable, CopyOnWriteLeavesOlderSnapshotsAlone) {
   EXPECT_EQ(one.without("widget-001").size(), 0u);
 }
 
+registry::DeviceRecord device_named(const std::string &id, const std::string &ca = "company-x") {
+  registry::DeviceRecord record;
+  record.device_id = id;
+  record.ca_name = ca;
+  return record;
+}
+
+// Enough devices to fill many shards of both levels: a table built at once
+// and one grown device by device hold the same, and each change leaves the
+// table it came from as it was.
+TEST(DeviceTable, BuiltAtOnceOrGrownItHoldsEveryDeviceOnce) {
+  std::vector<registry::DeviceRecord> fleet;
+  hub::DeviceTable grown;
+  for (int n = 0; n < 5000; ++n) {
+    fleet.push_back(device_named("fleet-" + std::to_string(n)));
+    grown = grown.with(fleet.back());
+  }
+  auto built = hub::DeviceTable::from(fleet);
+  EXPECT_EQ(built.size(), 5000u);
+  EXPECT_EQ(grown.size(), 5000u);
+  for (int n = 0; n < 5000; n += 7) {
+    std::string id = "fleet-" + std::to_string(n);
+    ASSERT_TRUE(built.find(id)) << id;
+    ASSERT_TRUE(grown.find(id)) << id;
+    EXPECT_EQ(built.find(id)->device_id, id);
+  }
+  EXPECT_FALSE(built.find("fleet-5000"));
+  auto replaced = built.with(device_named("fleet-42", "factory-y"));
+  EXPECT_EQ(replaced.size(), 5000u); // the same device again: replaced, not added
+  EXPECT_EQ(replaced.find("fleet-42")->ca_name, "factory-y");
+  EXPECT_EQ(built.find("fleet-42")->ca_name, "company-x");
+  auto fewer = replaced.without("fleet-42").without("fleet-42").without("no-such-device");
+  EXPECT_EQ(fewer.size(), 4999u);
+  EXPECT_FALSE(fewer.find("fleet-42"));
+  EXPECT_TRUE(replaced.find("fleet-42"));
+  EXPECT_TRUE(fewer.find("fleet-43"));
+}
+
 } // namespace
 } // namespace chainlab
 
