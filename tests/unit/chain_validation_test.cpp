@@ -176,6 +176,16 @@ TEST(ChainValidation, BoughtCaIsAnAnchorWithoutItsRoot) {
   EXPECT_EQ(result.value().anchor_name, "company-x");
 }
 
+// Proven: a validator that has validated the seed device's chain once, so
+// that its cache holds Technician-Z.
+struct Proven {
+  Seed seed;
+  pki::ChainValidator validator;
+  std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
+  Result<pki::ValidatedChain> first =
+      validator.validate(seed.device.get(), seed.intermediates(), seed.anchors(), now);
+};
+
 TEST(ChainValidator, RepeatChainsUnderAProvenIntermediateHitTheCache) {
   Seed seed;
   pki::ChainValidator validator;
@@ -194,10 +204,9 @@ TEST(ChainValidator, RepeatChainsUnderAProvenIntermediateHitTheCache) {
 }
 
 TEST(ChainValidator, TheCacheNeverAcceptsWhatTheFullPathRefuses) {
-  Seed seed;
-  pki::ChainValidator validator;
-  auto now = std::chrono::system_clock::now();
-  ASSERT_TRUE(validator.validate(seed.device.get(), seed.intermediates(), seed.anchors(), now));
+  Proven proven;
+  ASSERT_TRUE(proven.first) << proven.first.error().what();
+  auto &[seed, validator, now, first] = proven;
   // The leaf itself is still checked in full: an expired device under a
   // cached intermediate is refused, and explained by the full path.
   auto key = testing::make_key();
@@ -241,11 +250,9 @@ void flip_serial_byte(X509 *cert, std::string &der) {
 }
 
 TEST(ChainValidator, ACachedChainDescribesEachDepthAsTheFullPathDoes) {
-  Seed seed;
-  pki::ChainValidator validator;
-  auto now = std::chrono::system_clock::now();
-  auto full = validator.validate(seed.device.get(), seed.intermediates(), seed.anchors(), now);
-  ASSERT_TRUE(full) << full.error().what();
+  Proven proven;
+  ASSERT_TRUE(proven.first) << proven.first.error().what();
+  auto &[seed, validator, now, full] = proven;
   // A second device, its intermediates parsed afresh, as in a handshake.
   auto key = testing::make_key();
   auto second = reparsed(issue(seed.technician, pki::Profile::device, "CN=widget-002",
@@ -273,10 +280,9 @@ TEST(ChainValidator, ACachedChainDescribesEachDepthAsTheFullPathDoes) {
 // those bytes over another signed part, or other bytes over the same signed
 // part, is not the cached one, and the full path refuses it.
 TEST(ChainValidator, AnIntermediateThatOnlyResemblesTheCachedOneIsCheckedInFull) {
-  Seed seed;
-  pki::ChainValidator validator;
-  auto now = std::chrono::system_clock::now();
-  ASSERT_TRUE(validator.validate(seed.device.get(), seed.intermediates(), seed.anchors(), now));
+  Proven proven;
+  ASSERT_TRUE(proven.first) << proven.first.error().what();
+  auto &[seed, validator, now, first] = proven;
   X509 *technician = seed.technician.certificate.get();
   auto other_serial =
       reparsed(technician, [&](std::string &der) { flip_serial_byte(technician, der); });
