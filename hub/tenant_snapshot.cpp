@@ -73,7 +73,8 @@ DeviceTable DeviceTable::from(std::vector<registry::DeviceRecord> devices) {
     auto filled = std::make_shared<Group>();
     for (std::size_t shard = 0; shard < kShardsPerGroup; ++shard) {
       Shard &entries = built[group * kShardsPerGroup + shard];
-      (*filled)[shard] = entries.empty() ? empty : std::make_shared<const Shard>(std::move(entries));
+      (*filled)[shard] =
+          entries.empty() ? empty : std::make_shared<const Shard>(std::move(entries));
     }
     table.groups_[group] = std::move(filled);
   }

@@ -52,8 +52,9 @@ struct CaTrust {
 
 // DeviceTable: device registrations by ID, copy-on-write in two levels of
 // shards, so a change copies one group's shard pointers and one shard
-// (about n/16,384 entries), never the whole table: a registration costs the
-// same at 10,000 devices as at a million (bench/snapshot_bench.cpp).
+// (about n/16,384 entries), never the whole table. bench/snapshot_bench
+// measures a registration: 1.4 µs at 10,000 devices, 2.8 µs at 100,000,
+// 28 µs at a million (with one level of 256 shards: 2.6 µs, 64 µs, 1.6 ms).
 class DeviceTable {
 public:
   DeviceTable();
