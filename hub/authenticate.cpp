@@ -212,7 +212,15 @@ Result<AuthenticatedDevice> authenticate_device(const TenantSnapshot &snapshot, 
   auto chain = cas.validator.validate(leaf, presented, cas.anchors, now, cas.generation);
   if (!chain)
     return chain.error();
-  AuthenticatedDevice out = describe(chain.value(), *cn, thumbprint);
+  // The rules below match the chain's descriptions; one missing a depth
+  // must refuse, never match nothing.
+  const auto &proven = chain.value();
+  if (proven.subjects.size() != proven.chain.size() ||
+      proven.key_fingerprints.size() != proven.chain.size())
+    return Error(Reason::internal_error, "the chain of " + pki::subject_text(leaf) +
+                                             " (at depth 0) was validated without a description "
+                                             "of each certificate; refused");
+  AuthenticatedDevice out = describe(proven, *cn, thumbprint);
   auto rule = disabled_intermediate(snapshot.disabled_intermediates, out.device);
   const CaPolicy &policy = cas.policies.at(out.device.ca_name);
   out.onboarding = policy.onboarding;
