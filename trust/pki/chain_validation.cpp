@@ -156,10 +156,10 @@ Result<ValidatedChain> validate_device_chain(X509 *leaf, const CertList &present
   for (const auto &anchor : anchors)
     if (X509_cmp(anchor.certificate.get(), anchor_cert) == 0 && anchor.verified)
       validated.anchor_name = anchor.name;
-  validated.anchor_subject = subject_text(anchor_cert);
   validated.issuer_subject = issuer_text(leaf);
   validated.chain = std::move(attempt.chain);
   describe_each_depth(validated);
+  validated.anchor_subject = validated.subjects.back();
   return validated;
 }
 
