@@ -177,6 +177,7 @@ private:
     identity_.reset(); // moved into the session, which holds it from now on
     place_->authenticated();
     release_peer_chain(stream_.native_handle());
+    stream_.acknowledge_now();
     arm_deadline_at(connect_deadline_); // CONNECT must follow, within the same total
     do_read();
   }

@@ -6,6 +6,10 @@
 #include <cerrno>
 #include <csignal>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <boost/asio/ssl/error.hpp>
 
 namespace chainlab::hub {
@@ -53,6 +57,11 @@ void TlsSocket::keep_buffers(bool keep) {
   // the mode set, they go after the next read.
   if (!SSL_has_pending(ssl_.get()))
     (void)SSL_free_buffers(ssl_.get());
+}
+
+void TlsSocket::acknowledge_now() {
+  int on = 1; // a hint: if the kernel refuses it, the ACK is only late
+  (void)::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
 }
 
 } // namespace chainlab::hub

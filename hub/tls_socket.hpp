@@ -72,6 +72,11 @@ public:
   // keep_buffers(true) keeps OpenSSL's record buffers between records (a busy
   // connection); false frees them now and after every record (an idle one).
   void keep_buffers(bool keep);
+  // acknowledge_now sends the ACK the kernel is holding back (delayed ACK).
+  // A client that leaves Nagle on holds its first packet after the
+  // handshake until its last flight is acknowledged; the hub, which sends
+  // nothing after its Finished, would otherwise leave it waiting 40 ms.
+  void acknowledge_now();
 
 private:
   // One per thread: drive() calls the receiver on the thread that read,
