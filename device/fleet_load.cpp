@@ -179,6 +179,8 @@ void Session::start() {
   auto source = asio::ip::address_v4(0x7f000100u + 1 + unsigned(number_ % kSourceAddresses));
   if (!error)
     socket.bind(tcp::endpoint(source, 0), error);
+  if (!error)
+    socket.set_option(tcp::no_delay(true), error);
   if (error)
     return fail("socket: " + error.message());
   socket.async_connect(load_.endpoint(), [self = shared_from_this()](boost::system::error_code e) {
@@ -514,7 +516,8 @@ void print_report(const LoadReport &report, std::ostream &out) {
         << (report.mode == "telemetry" ? "message" : "connect") << " ("
         << std::setprecision(0) << *report.server_cpu_percent << "% of a core)\n";
   if (report.generator_cpu_ms_per_operation)
-    out << "load generator CPU: " << *report.generator_cpu_ms_per_operation << " ms per "
+    out << "load generator CPU: " << std::setprecision(3) << *report.generator_cpu_ms_per_operation
+        << " ms per "
         << (report.mode == "telemetry" ? "message" : "connect") << " (" << std::setprecision(0)
         << *report.generator_cpu_percent << "% of a core, one thread)\n" << std::setprecision(3);
   if (report.server_rss_bytes)
