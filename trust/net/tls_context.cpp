@@ -18,7 +18,8 @@ int pinned_verify_callback(X509_STORE_CTX *store_ctx, void *arg) {
   if (!state.checks.verify_chain)
     return 1; // a deliberately broken client trusts anyone
   X509 *leaf = X509_STORE_CTX_get0_cert(store_ctx);
-  if (verify_pinned_chain(leaf, X509_STORE_CTX_get0_untrusted(store_ctx), state))
+  // chainlab's clock, so an actor whose clock was moved sees what it would.
+  if (verify_pinned_chain(leaf, X509_STORE_CTX_get0_untrusted(store_ctx), state, now()))
     return 1;
   X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_CERT_UNTRUSTED);
   return 0;
@@ -36,11 +37,49 @@ void use_identity(SSL_CTX *context, const TlsIdentity &identity) {
       SSL_CTX_add1_chain_cert(context, cert.get());
 }
 
+bool is_last_verified(X509 *leaf, STACK_OF(X509) * presented,
+                      PinnedClientContext::PinState &state,
+                      std::chrono::system_clock::time_point when) {
+  std::lock_guard lock(state.mutex);
+  if (!state.last_verified)
+    return false;
+  const auto &last = *state.last_verified;
+  int count = presented ? sk_X509_num(presented) : 0;
+  if (when < last.valid_from || when > last.valid_until ||
+      last.certificates.size() != std::size_t(count) + 1 ||
+      !pki::same_certificate(leaf, last.certificates[0].get()))
+    return false;
+  for (int i = 0; i < count; ++i)
+    if (!pki::same_certificate(sk_X509_value(presented, i), last.certificates[i + 1].get()))
+      return false;
+  return true;
+}
+
+void remember_verified(X509 *leaf, STACK_OF(X509) * presented,
+                       PinnedClientContext::PinState &state) {
+  PinnedClientContext::VerifiedChain verified;
+  verified.valid_from = std::chrono::system_clock::time_point::min();
+  verified.valid_until = std::chrono::system_clock::time_point::max();
+  auto keep = [&](X509 *cert) {
+    verified.certificates.push_back(ossl::up_ref(cert));
+    verified.valid_from = std::max(verified.valid_from, pki::not_before(cert));
+    verified.valid_until = std::min(verified.valid_until, pki::not_after(cert));
+  };
+  keep(leaf);
+  for (int i = 0; presented && i < sk_X509_num(presented); ++i)
+    keep(sk_X509_value(presented, i));
+  std::lock_guard lock(state.mutex);
+  state.last_verified = std::move(verified);
+}
+
 } // namespace
 
 bool verify_pinned_chain(X509 *leaf, STACK_OF(X509) * presented,
-                         PinnedClientContext::PinState &state) {
+                         PinnedClientContext::PinState &state,
+                         std::chrono::system_clock::time_point when) {
   state.failure.clear();
+  if (is_last_verified(leaf, presented, state, when))
+    return true;
   X509 *anchor = nullptr;
   auto consider = [&](X509 *cert) {
     if (!anchor && pki::normalise_fingerprint(pki::sha256_fingerprint(cert)) ==
@@ -63,16 +102,17 @@ bool verify_pinned_chain(X509 *leaf, STACK_OF(X509) * presented,
   X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(verify.get());
   X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_X509_STRICT);
   X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER);
-  // chainlab's clock, so an actor whose clock was moved sees what it would.
-  X509_VERIFY_PARAM_set_time(param, std::chrono::system_clock::to_time_t(now()));
+  X509_VERIFY_PARAM_set_time(param, std::chrono::system_clock::to_time_t(when));
   if (!state.checks.check_host)
     ; // a deliberately broken client accepts any name
   else if (state.expected_host == "127.0.0.1")
     X509_VERIFY_PARAM_set1_ip_asc(param, state.expected_host.c_str());
   else
     X509_VERIFY_PARAM_set1_host(param, state.expected_host.c_str(), 0);
-  if (X509_verify_cert(verify.get()) == 1)
+  if (X509_verify_cert(verify.get()) == 1) {
+    remember_verified(leaf, presented, state);
     return true;
+  }
   int depth = X509_STORE_CTX_get_error_depth(verify.get());
   X509 *failed = X509_STORE_CTX_get_current_cert(verify.get());
   state.failure = std::string("server certificate chain does not verify up to the "
@@ -103,10 +143,10 @@ PinnedClientContext::PinnedClientContext(std::string pinned_fingerprint,
                                          std::string expected_host,
                                          const TlsIdentity *client_identity,
                                          int security_level, ServerChecks checks)
-    : state_(std::make_unique<PinState>(
-          PinState{pki::normalise_fingerprint(pinned_fingerprint),
-                   std::move(expected_host), {}, checks})),
-      context_(SSL_CTX_new(TLS_client_method())) {
+    : state_(std::make_unique<PinState>()), context_(SSL_CTX_new(TLS_client_method())) {
+  state_->fingerprint = pki::normalise_fingerprint(pinned_fingerprint);
+  state_->expected_host = std::move(expected_host);
+  state_->checks = checks;
   if (state_->fingerprint.size() != 64)
     throw Error(Reason::config_invalid,
                 "pinned fingerprint \"" + pinned_fingerprint +

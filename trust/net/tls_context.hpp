@@ -4,7 +4,10 @@
 // SHA-256 fingerprint, and the server certificate must verify up to it.
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "ossl/ptr.hpp"
@@ -48,11 +51,20 @@ public:
   // failure says why the last server was not trusted ("" if it was).
   const std::string &failure() const { return state_->failure; }
 
+  // A server that presents again the chain that last verified, all of it
+  // still valid by the clock, is trusted without checking its signatures
+  // again: a load generator makes thousands of handshakes with one server.
+  struct VerifiedChain {
+    pki::CertList certificates; // the leaf, then the chain as presented
+    std::chrono::system_clock::time_point valid_from, valid_until;
+  };
   struct PinState {
     std::string fingerprint; // normalised hex
     std::string expected_host;
     std::string failure;
     ServerChecks checks;
+    std::mutex mutex; // guards |last_verified|: handshakes may run on several threads
+    std::optional<VerifiedChain> last_verified;
   };
 
 private:
@@ -61,8 +73,9 @@ private:
 };
 
 // verify_pinned_chain checks |leaf| and the |presented| chain against
-// |state|; returns true or fills state.failure. Exposed for tests.
+// |state| at |when|; returns true or fills state.failure. Exposed for tests.
 bool verify_pinned_chain(X509 *leaf, STACK_OF(X509) * presented,
-                         PinnedClientContext::PinState &state);
+                         PinnedClientContext::PinState &state,
+                         std::chrono::system_clock::time_point when);
 
 } // namespace chainlab::net

@@ -104,26 +104,6 @@ void describe_each_depth(ValidatedChain &validated) {
   }
 }
 
-std::string_view signature_bytes(const X509 *cert) {
-  const ASN1_BIT_STRING *signature = nullptr;
-  X509_get0_signature(&signature, nullptr, cert);
-  if (!signature)
-    return {};
-  return {reinterpret_cast<const char *>(ASN1_STRING_get0_data(signature)),
-          std::size_t(ASN1_STRING_length(signature))};
-}
-
-// same_certificate: the signed part (X509_cmp compares its encoding as
-// read), the signature algorithm and the signature bytes are all the same.
-bool same_certificate(const X509 *a, const X509 *b) {
-  const X509_ALGOR *algorithm_a = nullptr, *algorithm_b = nullptr;
-  X509_get0_signature(nullptr, &algorithm_a, a);
-  X509_get0_signature(nullptr, &algorithm_b, b);
-  return X509_cmp(a, b) == 0 && algorithm_a && algorithm_b &&
-         X509_ALGOR_cmp(algorithm_a, algorithm_b) == 0 &&
-         signature_bytes(a) == signature_bytes(b);
-}
-
 } // namespace
 
 Result<ValidatedChain> validate_device_chain(X509 *leaf, const CertList &presented,

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "ossl/ptr.hpp"
 
@@ -39,6 +40,11 @@ ossl::Ptr<X509_NAME> parse_subject(std::string_view text);
 // a null |key| (a certificate whose key did not decode) is said so.
 std::string describe_key(EVP_PKEY *key);
 std::string serial_hex(X509 *cert);
+// signature_bytes: the certificate's signature as read (no re-encoding).
+std::string_view signature_bytes(const X509 *cert);
+// same_certificate: the signed part (as X509_cmp compares it), the signature
+// algorithm and the signature bytes are all the same.
+bool same_certificate(const X509 *a, const X509 *b);
 
 Clock::time_point not_before(X509 *cert);
 Clock::time_point not_after(X509 *cert);
