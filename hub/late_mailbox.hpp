@@ -95,6 +95,8 @@ public:
       if (posted_)
         return; // the delivery on its way takes this one too
       posted_ = true;
+      if (!slots_) // only a connection that publishes pays for them
+        slots_ = std::make_unique<HandlerSlots>();
     }
     boost::asio::post(strand_, Delivery{this->shared_from_this()});
   }
@@ -104,7 +106,7 @@ private:
   struct Delivery {
     std::shared_ptr<LateMailbox> mailbox;
     using allocator_type = SlotAllocator<Delivery>;
-    allocator_type get_allocator() const noexcept { return allocator_type(&mailbox->slots_); }
+    allocator_type get_allocator() const noexcept { return allocator_type(mailbox->slots_.get()); }
     void operator()() const { mailbox->deliver(); }
   };
 
@@ -126,7 +128,9 @@ private:
   std::vector<Landed> arrived_; // bounded by DeviceSession::kMaxAwaitingDisk
   bool posted_ = false;
   std::vector<Landed> delivering_;
-  HandlerSlots slots_;
+  // Made before the first Delivery is posted, kept until the mailbox goes:
+  // 512 bytes that an idle connection does not hold.
+  std::unique_ptr<HandlerSlots> slots_;
 };
 
 } // namespace chainlab::hub::gateway
