@@ -258,5 +258,4 @@ bool same_certificate(const X509 *a, const X509 *b) {
          signature_bytes(a) == signature_bytes(b);
 }
 
-
 } // namespace chainlab::pki
