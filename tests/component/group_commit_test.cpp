@@ -51,6 +51,14 @@ protected:
     running.wait();
   }
 
+  // acknowledged_with records, when write |n| is acknowledged, whether row
+  // |other| was stored by then.
+  GroupCommit::Durable acknowledged_with(int other, std::promise<bool> &seen) {
+    return [this, other, &seen](bool committed) {
+      seen.set_value(committed && stored("n = " + std::to_string(other)) == 1);
+    };
+  }
+
   testing::TempDir dir_;
   Database db_;
   std::mutex db_lock_;
@@ -144,6 +152,22 @@ TEST_F(GroupCommitTest, AWaiterThatThrowsDoesNotStopTheOthers) {
   } // the destructor commits what is queued
   EXPECT_EQ(heard.load(), 2);
   EXPECT_EQ(stored(), 3);
+}
+
+// Two writes waiting show two writers at work: the committer waits for a
+// third (here, up to a minute) and commits the three as one batch, so the
+// first is acknowledged only with the third on disk.
+TEST_F(GroupCommitTest, ABusyCommitterGathersWritesIntoOneBatch) {
+  GroupCommit group(db_, db_lock_, Gathering{std::chrono::minutes(1), 3});
+  std::promise<void> release;
+  hold_next_batch(group, release.get_future().share());
+  std::promise<bool> first_with_third, second_with_third;
+  group.submit(insert(1), acknowledged_with(3, first_with_third));
+  group.submit(insert(2), acknowledged_with(3, second_with_third));
+  release.set_value();
+  group.submit(insert(3), [](bool) {});
+  EXPECT_TRUE(first_with_third.get_future().get());
+  EXPECT_TRUE(second_with_third.get_future().get());
 }
 
 TEST_F(GroupCommitTest, TelemetryOfOneBatchIsStoredInArrivalOrderAndEachTicketLandsOnce) {

@@ -4,8 +4,8 @@
 
 namespace chainlab::registry {
 
-GroupCommit::GroupCommit(Database &db, std::mutex &lock)
-    : db_(db), db_lock_(lock), thread_([this] { run(); }) {}
+GroupCommit::GroupCommit(Database &db, std::mutex &lock, Gathering gathering)
+    : db_(db), db_lock_(lock), gathering_(gathering), thread_([this] { run(); }) {}
 
 GroupCommit::~GroupCommit() {
   {
@@ -17,22 +17,25 @@ GroupCommit::~GroupCommit() {
 }
 
 void GroupCommit::submit(Write write, Durable durable) {
-  {
-    std::lock_guard guard(mutex_);
-    filling_.writes.push_back(std::move(write));
-    filling_.waiting.push_back(std::move(durable));
-  }
-  wake_.notify_one();
+  std::lock_guard guard(mutex_);
+  filling_.writes.push_back(std::move(write));
+  filling_.waiting.push_back(std::move(durable));
+  queued(filling_.size());
+}
+
+// Only the first write of a batch can find the committer idle, and only
+// enough writes end its gathering: the writes between wake no one.
+void GroupCommit::queued(std::size_t waiting) {
+  if (waiting == 1 || waiting >= gathering_.enough)
+    wake_.notify_one();
 }
 
 void GroupCommit::submit_telemetry(const TelemetryView &message, std::shared_ptr<Landing> landing,
                                    std::uint32_t ticket) {
-  {
-    std::lock_guard guard(mutex_);
-    filling_.telemetry.add(message);
-    filling_.tickets.push_back({std::move(landing), ticket});
-  }
-  wake_.notify_one();
+  std::lock_guard guard(mutex_);
+  filling_.telemetry.add(message);
+  filling_.tickets.push_back({std::move(landing), ticket});
+  queued(filling_.size());
 }
 
 void GroupCommit::flush() {
@@ -84,6 +87,11 @@ void GroupCommit::run() {
     wake_.wait(guard, [this] { return stopping_ || !filling_.empty(); });
     if (filling_.empty() && stopping_)
       return;
+    if (!stopping_ && gathering_.worth_waiting(previous_batch_, filling_.size()))
+      wake_.wait_for(guard, gathering_.at_most, [this] {
+        return stopping_ || filling_.size() >= gathering_.enough;
+      });
+    previous_batch_ = filling_.size();
     // Swapped, not moved: both batches keep their capacity.
     std::swap(committing_, filling_);
     busy_ = true;
