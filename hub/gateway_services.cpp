@@ -138,7 +138,7 @@ Result<bool> GatewayServices::admitted_result(const DeviceIdentity &device,
   if (device.binding != Binding::same_certificate)
     trust_.reload_device(device.hub, id);
   for (const auto &line : narration)
-    narrator_.say(line);
+    narrator_.say_soon(line);
   if (!device.approved)
     return Error(Reason::device_pending,
                  "device " + id + " is known now but awaits an operator's approval (CA " +
@@ -162,7 +162,7 @@ Result<bool> GatewayServices::record_telemetry(const DeviceIdentity &device,
   line.append(" (").append(std::to_string(payload.size())).append(" bytes)");
   registry_.add_telemetry_durably({device.hub, device.device_id, now(), topic, payload}, landing,
                                   ticket);
-  narrator_.say(line);
+  narrator_.say_soon(line);
   return true;
 }
 
@@ -201,8 +201,10 @@ Result<long> GatewayServices::patch_reported(const DeviceIdentity &device,
 }
 
 void GatewayServices::disconnected(const DeviceIdentity &device) {
-  record_event(device.hub, "device_disconnected", "", device.device_id,
-               "device " + device.device_id + " disconnected");
+  std::string detail = "device " + device.device_id + " disconnected";
+  narrator_.say_soon("[" + device.hub + "] " + detail);
+  registry_.add_event_later(
+      {0, device.hub, now(), "device_disconnected", "", device.device_id, std::move(detail)});
 }
 
 bool GatewayServices::expect_method_response(const std::string &hub, const std::string &device_id,
