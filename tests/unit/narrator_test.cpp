@@ -6,6 +6,7 @@
 #include <chrono>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <streambuf>
 #include <string>
@@ -44,42 +45,37 @@ private:
   std::promise<void> flushed_;
 };
 
-TEST(Narrator, SayIsSeenAtOnce) {
+// A hub's narrator writing into a Flushed buffer.
+class NarratorTest : public ::testing::Test {
+protected:
   Flushed buffer;
-  std::ostream out(&buffer);
-  Narrator narrator("hub", out);
-  narrator.say("device-1 connected");
+  std::ostream out{&buffer};
+  std::optional<Narrator> narrator{std::in_place, "hub", out};
+};
+
+TEST_F(NarratorTest, SayIsSeenAtOnce) {
+  narrator->say("device-1 connected");
   EXPECT_EQ(buffer.seen(), "[hub] device-1 connected\n");
 }
 
-TEST(Narrator, SaySoonLinesAreSeenInOrderWithTheNextSay) {
-  Flushed buffer;
-  std::ostream out(&buffer);
-  Narrator narrator("hub", out);
-  narrator.say_soon("telemetry 1");
-  narrator.say_soon("telemetry 2");
-  narrator.say("CA registered");
+TEST_F(NarratorTest, SaySoonLinesAreSeenInOrderWithTheNextSay) {
+  narrator->say_soon("telemetry 1");
+  narrator->say_soon("telemetry 2");
+  narrator->say("CA registered");
   EXPECT_EQ(buffer.seen(), "[hub] telemetry 1\n[hub] telemetry 2\n[hub] CA registered\n");
 }
 
-TEST(Narrator, SaySoonLinesAreSeenWithoutAnotherLine) {
-  Flushed buffer;
-  std::ostream out(&buffer);
-  Narrator narrator("hub", out);
+TEST_F(NarratorTest, SaySoonLinesAreSeenWithoutAnotherLine) {
   auto flushed = buffer.next_flush();
-  narrator.say_soon("telemetry 1");
+  narrator->say_soon("telemetry 1");
   ASSERT_EQ(flushed.wait_for(std::chrono::seconds(30)), std::future_status::ready)
       << "a say_soon line was never flushed";
   EXPECT_EQ(buffer.seen(), "[hub] telemetry 1\n");
 }
 
-TEST(Narrator, SaySoonLinesAreSeenWhenTheNarratorEnds) {
-  Flushed buffer;
-  std::ostream out(&buffer);
-  {
-    Narrator narrator("hub", out);
-    narrator.say_soon("device-1 disconnected");
-  }
+TEST_F(NarratorTest, SaySoonLinesAreSeenWhenTheNarratorEnds) {
+  narrator->say_soon("device-1 disconnected");
+  narrator.reset();
   EXPECT_EQ(buffer.seen(), "[hub] device-1 disconnected\n");
 }
 
