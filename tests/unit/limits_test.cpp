@@ -5,6 +5,7 @@
 #include "est/codec.hpp"
 #include "hub/connection_limits.hpp"
 #include "hub/device_json.hpp"
+#include "net/http_codec.hpp"
 #include "pki/encoding.hpp"
 #include "pki/inspect.hpp"
 #include "support/test_pki.hpp"
@@ -38,6 +39,18 @@ TEST(Base64, EstBodyOfPaddingIsAMalformedRequest) {
   } catch (const Error &error) { // a 400 naming the body, not a length_error
     EXPECT_EQ(error.reason(), Reason::malformed_csr);
   }
+}
+
+TEST(HttpRequest, NothingOrPartBeforeTheCloseIsNeitherARequestNorARefusal) {
+  for (std::string bytes : {"", "G", "GET / HTTP/1.1\r\n", "GET / HTTP/1.1\r\nHost: a\r\n\r"}) {
+    net::ParsedRequest parsed = net::parse_request(bytes);
+    EXPECT_FALSE(parsed.request) << bytes;
+    EXPECT_FALSE(parsed.refusal) << bytes;
+    EXPECT_FALSE(parsed.error.empty()) << bytes;
+  }
+  net::ParsedRequest whole = net::parse_request("GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+  ASSERT_TRUE(whole.request);
+  EXPECT_EQ(whole.request->target, "/x");
 }
 
 TEST(DeviceJson, DepthIsCountedWithoutParsing) {

@@ -84,8 +84,10 @@ ParsedRequest parse_request(std::string_view bytes) {
       used = parser.put(boost::asio::buffer(bytes.data(), bytes.size()), error);
     bytes.remove_prefix(used);
     if (error == http::error::need_more || (!error && used == 0)) {
-      error = {};
-      parser.put_eof(error); // the connection closes here
+      // The connection closes here; Beast wants a byte before the end.
+      error = parser.got_some() ? beast::error_code{} : http::error::end_of_stream;
+      if (!error)
+        parser.put_eof(error);
       if (!error && !parser.is_done())
         error = http::error::partial_message;
     }
