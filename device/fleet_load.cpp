@@ -495,6 +495,24 @@ std::string megabytes(std::uint64_t bytes) {
 
 } // namespace
 
+std::optional<Error> nothing_succeeded(const LoadReport &report) {
+  if (report.operations > 0 || report.held > 0)
+    return std::nullopt;
+  std::string failures;
+  bool unreachable = !report.failures.empty();
+  for (const auto &[why, count] : report.failures) {
+    failures += (failures.empty() ? "" : "; ") + std::to_string(count) + " x " + why;
+    unreachable = unreachable && why.starts_with("tcp:");
+  }
+  std::ostringstream seconds;
+  seconds << std::fixed << std::setprecision(1) << report.seconds;
+  return Error(unreachable ? Reason::peer_unreachable : Reason::peer_refused,
+               "fleet run --mode " + report.mode + ": nothing succeeded in " + seconds.str() +
+                   " s (" + (failures.empty() ? "and nothing failed: the server did not answer"
+                                              : failures) +
+                   ")");
+}
+
 void print_report(const LoadReport &report, std::ostream &out) {
   out << std::fixed << std::setprecision(1);
   out << "mode " << report.mode << ": " << report.operations << " "

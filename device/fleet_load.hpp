@@ -8,6 +8,7 @@
 #include <ostream>
 #include <string>
 
+#include "core/error.hpp"
 #include "device/fleet_identities.hpp"
 #include "device/fleet_stats.hpp"
 
@@ -67,5 +68,9 @@ LoadReport run_load(const Fleet &fleet, const FleetTarget &target, const LoadOpt
 
 void print_report(const LoadReport &report, std::ostream &out);
 std::string report_json(const LoadReport &report);
+// nothing_succeeded: the Error a run ends with when it did nothing at all
+// (no connect, no device held, no message acknowledged), so that a script
+// or a CI job notices; nullopt when anything succeeded.
+std::optional<Error> nothing_succeeded(const LoadReport &report);
 
 } // namespace chainlab::device

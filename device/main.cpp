@@ -43,6 +43,9 @@ void add_fleet_run_command(CLI::App *fleet, std::string &state) {
   static int server_pid = 0;
   static bool json = false;
   auto *run = fleet->add_subcommand("run", "load a server with the fleet and report");
+  run->footer("Exit status: 0 when anything succeeded (failures are reported by reason); 1 "
+              "when no connect, held device or acknowledged message did; other than 0 for "
+              "bad options, a missing fleet or a --server-pid that names no process.");
   run->add_option("--mode", mode, "connect-rate, hold or telemetry")
       ->check(CLI::IsMember({"connect-rate", "hold", "telemetry"}))
       ->capture_default_str();
@@ -81,6 +84,13 @@ void add_fleet_run_command(CLI::App *fleet, std::string &state) {
                                          : device::LoadMode::connect_rate;
     options.duration = std::chrono::seconds(seconds);
     options.report_every = std::chrono::seconds(report_seconds);
+    if (server_pid < 0)
+      throw Error(Reason::config_invalid,
+                  "--server-pid " + std::to_string(server_pid) + ": not a process id");
+    if (server_pid > 0 && !device::sample_process(server_pid))
+      throw Error(Reason::config_invalid, "--server-pid " + std::to_string(server_pid) +
+                                              ": no such process (/proc/" +
+                                              std::to_string(server_pid) + "/stat is not readable)");
     if (server_pid > 0)
       options.server_pid = server_pid;
     auto loaded = device::load_fleet(state, options.mode == device::LoadMode::connect_rate
@@ -91,6 +101,8 @@ void add_fleet_run_command(CLI::App *fleet, std::string &state) {
       std::cout << device::report_json(report) << std::endl;
     else
       device::print_report(report, std::cout);
+    if (auto failed = device::nothing_succeeded(report))
+      throw *failed;
   });
 }
 

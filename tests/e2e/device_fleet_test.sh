@@ -42,7 +42,18 @@ check "$report" 'r["operations"] > 0 and r["held"] == 8 and not r["failures"]' \
 curl -sS --cacert "$work/hub/hub-ca.pem" -X POST \
   -H "Authorization: Bearer $(cat "$work/hub/hubs/contoso.token")" \
   "https://127.0.0.1:$(cat "$work/hub/api.port")/hubs/contoso/certificates/Company-X/disable" >/dev/null
-report=$(run --mode connect-rate --in-flight 4)
+# A run in which nothing succeeded still reports, then exits 1 and says why.
+status=0
+report=$(run --mode connect-rate --in-flight 4) || status=$?
 check "$report" 'r["operations"] == 0 and sum(r["failures"].values()) > 0 and all(k.startswith("tls:") for k in r["failures"])' \
   "connections under a disabled CA were not counted as TLS refusals"
+[ "$status" = 1 ] || fail "a run in which every connect was refused exited $status, not 1"
+grep -q "error (peer_refused): fleet run --mode connect-rate: nothing succeeded" "$work/fleet.log" ||
+  fail "the refused run did not say that nothing succeeded: $(tail -3 "$work/fleet.log")"
+# A --server-pid that names no process is refused before any load.
+status=0
+"$bin/device" --state "$work/fleet" fleet run --port "$mqtt" --ca-fingerprint "$hub_fp" \
+  --server-pid 2147483647 --seconds 1 >/dev/null 2>"$work/pid.log" || status=$?
+[ "$status" = 2 ] && grep -q -- "--server-pid 2147483647: no such process" "$work/pid.log" ||
+  fail "a --server-pid naming no process was not refused (exit $status): $(cat "$work/pid.log")"
 echo "PASS: device fleet"
