@@ -174,6 +174,30 @@ std::shared_ptr<Connection> DeviceGateway::Impl::live(const std::string &key) {
   return found == connections.end() ? nullptr : found->second.lock();
 }
 
+namespace {
+
+// Each device socket's kernel buffers, fixed (the kernel doubles the value)
+// instead of autotuned up to 4 MB out and 6 MB in: a device that floods
+// without reading could otherwise pin megabytes of the host's memory
+// before the hub's back-pressure saw a full socket. Set on the listener,
+// before listen(), so that accepted sockets inherit them and TCP's window
+// scale is chosen for them.
+constexpr int kDeviceSocketBuffer = 64 * 1024;
+
+std::unique_ptr<tcp::acceptor> bounded_buffer_acceptor(asio::io_context &io,
+                                                       const tcp::endpoint &endpoint) {
+  auto acceptor = std::make_unique<tcp::acceptor>(io);
+  acceptor->open(endpoint.protocol());
+  acceptor->set_option(asio::socket_base::reuse_address(true));
+  acceptor->set_option(asio::socket_base::send_buffer_size(kDeviceSocketBuffer));
+  acceptor->set_option(asio::socket_base::receive_buffer_size(kDeviceSocketBuffer));
+  acceptor->bind(endpoint);
+  acceptor->listen();
+  return acceptor;
+}
+
+} // namespace
+
 DeviceGateway::DeviceGateway(registry::HubRegistry &registry, TrustStore &trust,
                              Narrator &narrator, const net::TlsIdentity &identity,
                              ConnectionLimitSettings limits)
@@ -190,7 +214,7 @@ std::uint16_t DeviceGateway::listen(const std::string &hub, std::uint16_t port) 
   // Read whatever the socket holds, not a record header and then its body:
   // a device's handshake flight costs a few read(2) calls, not two a record.
   SSL_CTX_set_read_ahead(native, 1);
-  tenant->acceptor = std::make_unique<tcp::acceptor>(
+  tenant->acceptor = bounded_buffer_acceptor(
       impl_->io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   tenant->backoff = std::make_unique<net::AcceptBackoff>(impl_->io.get_executor());
   tenant->limits = std::make_shared<ConnectionLimits>(impl_->limit_settings);

@@ -26,6 +26,9 @@ class Device:
         context.load_cert_chain(cert, key)
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+        # Its own sending side small too, so that the hub's pause comes
+        # after thousands of messages, not after megabytes of them.
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
         self.sock.connect((host, port))
         self.sock.setblocking(False)
         self.incoming, self.outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
