@@ -177,11 +177,11 @@ std::shared_ptr<Connection> DeviceGateway::Impl::live(const std::string &key) {
 namespace {
 
 // Each device socket's kernel buffers, fixed (the kernel doubles the value)
-// instead of autotuned up to 4 MB out and 6 MB in: a device that floods
-// without reading could otherwise pin megabytes of the host's memory
-// before the hub's back-pressure saw a full socket. Set on the listener,
-// before listen(), so that accepted sockets inherit them and TCP's window
-// scale is chosen for them.
+// instead of autotuned up to tcp_wmem's and tcp_rmem's maximum (4 MB and
+// 32 MB on the development machine): a device that floods without reading
+// could otherwise pin megabytes of the host's memory before the hub's
+// back-pressure saw a full socket. Set on the listener, before listen(), so
+// that accepted sockets inherit them and TCP's window scale suits them.
 constexpr int kDeviceSocketBuffer = 64 * 1024;
 
 std::unique_ptr<tcp::acceptor> bounded_buffer_acceptor(asio::io_context &io,
