@@ -87,12 +87,13 @@ void add_fleet_run_command(CLI::App *fleet, std::string &state) {
     if (server_pid < 0)
       throw Error(Reason::config_invalid,
                   "--server-pid " + std::to_string(server_pid) + ": not a process id");
-    if (server_pid > 0 && !device::sample_process(server_pid))
-      throw Error(Reason::config_invalid, "--server-pid " + std::to_string(server_pid) +
-                                              ": no such process (/proc/" +
-                                              std::to_string(server_pid) + "/stat is not readable)");
-    if (server_pid > 0)
+    if (server_pid > 0) {
+      if (!device::sample_process(server_pid))
+        throw Error(Reason::config_invalid,
+                    "--server-pid " + std::to_string(server_pid) + ": no such process (/proc/" +
+                        std::to_string(server_pid) + "/stat is not readable)");
       options.server_pid = server_pid;
+    }
     auto loaded = device::load_fleet(state, options.mode == device::LoadMode::connect_rate
                                                 ? 0
                                                 : options.devices);
